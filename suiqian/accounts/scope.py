@@ -1,0 +1,98 @@
+"""Who may see and change what — the one place that decides it.
+
+A user belongs to one unit. They see their unit and everything below it, nothing
+beside it, and of the units above only the names. Roles decide what they may do
+within that: 填报员 fills their own unit's forms, 审核员 reviews what the units
+directly below submit, 管理员 manages users of their unit and below, 查看 reads.
+
+Every view, API endpoint, export and command asks a Scope; none filters by unit
+on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from suiqian.divisions.models import Division
+
+from .models import Role
+
+
+class OutOfScope(Http404):
+    """Raised for a unit the user may not see. A 404, so that nothing beside is confirmed to exist."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    unit: Division | None  # None: the whole platform (operator commands only)
+    roles: frozenset[str]
+
+    @classmethod
+    def of(cls, user) -> Scope:
+        if not user.is_authenticated or user.unit_id is None:
+            if getattr(user, "is_superuser", False):
+                return cls.system()
+            return cls(unit=Division(path="\0"), roles=frozenset())
+        return cls(unit=user.unit, roles=user.roles)
+
+    @classmethod
+    def system(cls) -> Scope:
+        """The operator at the command line: sees everything, acts as every role."""
+        return cls(unit=None, roles=frozenset(Role.values))
+
+    @property
+    def is_system(self) -> bool:
+        return self.unit is None
+
+    @property
+    def root_path(self) -> str:
+        return "" if self.unit is None else self.unit.path
+
+    # --- seeing -----------------------------------------------------------
+    def units(self) -> QuerySet[Division]:
+        """Every unit the user may see."""
+        return Division.objects.filter(path__startswith=self.root_path)
+
+    def sees(self, unit: Division) -> bool:
+        return unit.path.startswith(self.root_path)
+
+    def filter(self, queryset: QuerySet, unit_field: str = "unit") -> QuerySet:
+        """Restrict any queryset whose rows belong to a unit to those the user may see."""
+        if self.is_system:
+            return queryset
+        return queryset.filter(**{f"{unit_field}__path__startswith": self.root_path})
+
+    def get_unit(self, code: str, year: int | None = None) -> Division:
+        """The unit with `code` if the user may see it; 404 otherwise."""
+        qs = self.units().filter(code=code)
+        if year:
+            qs = qs.existing_in(year)
+        unit = qs.filter(valid_to__isnull=True).first() or qs.first()
+        if unit is None:
+            raise OutOfScope("单位不存在或不在您的权限范围内")
+        return unit
+
+    def breadcrumbs(self, unit: Division) -> list[tuple[Division, bool]]:
+        """Units from the top down to `unit`, each with whether the user may open it."""
+        return [(u, self.sees(u)) for u in [*unit.ancestors(), unit]]
+
+    # --- acting -----------------------------------------------------------
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    def may_fill(self, unit: Division) -> bool:
+        return self.has_role(Role.FILLER) and (self.is_system or unit.pk == self.unit.pk)
+
+    def may_review(self, unit: Division) -> bool:
+        """审核员 of the parent unit review what a unit submits."""
+        return self.has_role(Role.REVIEWER) and (self.is_system or unit.parent_id == self.unit.pk)
+
+    def may_manage(self, unit: Division) -> bool:
+        return self.has_role(Role.ADMIN) and self.sees(unit)
+
+    def may_administer_platform(self) -> bool:
+        """The province's 管理员 reach Django's admin (scoped to their province)."""
+        return self.has_role(Role.ADMIN) and (self.is_system or self.unit.level == Division.Level.PROVINCE)

@@ -1,0 +1,47 @@
+"""Writes to accounts."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+
+from suiqian.divisions.models import Division
+
+from .models import Role, RoleGrant, User
+
+DEMO_UNITS = ["140000", "140500", "140525"]
+
+
+@transaction.atomic
+def create_or_update_user(username: str, unit: Division, roles, password: str, *,
+                          validate: bool = True, **fields) -> User:
+    """Create the user or bring an existing one to the given unit, roles and password."""
+    if validate:
+        validate_password(password)
+    user, _ = User.objects.get_or_create(username=username, defaults={"unit": unit, **fields})
+    user.unit = unit
+    for key, value in fields.items():
+        setattr(user, key, value)
+    user.set_password(password)
+    user.save()
+    set_roles(user, roles)
+    return user
+
+
+def set_roles(user: User, roles) -> None:
+    roles = set(roles)
+    unknown = roles - set(Role.values)
+    if unknown:
+        raise ValueError(f"未知角色：{', '.join(sorted(unknown))}")
+    user.role_grants.exclude(role__in=roles).delete()
+    existing = set(user.role_grants.values_list("role", flat=True))
+    RoleGrant.objects.bulk_create([RoleGrant(user=user, role=r) for r in roles - existing])
+    user.__dict__.pop("_roles", None)
+
+
+def create_demo_users(password: str) -> list[User]:
+    """One user per demo unit, named by its code, holding all four roles."""
+    users = []
+    for code in DEMO_UNITS:
+        unit = Division.objects.get(code=code, valid_to__isnull=True)
+        users.append(create_or_update_user(code, unit, Role.values, password, validate=False,
+                                           last_name=unit.bureau_name))
+    return users

@@ -1,0 +1,56 @@
+from django.test import override_settings
+
+from suiqian.conftest import PASSWORD
+
+
+def test_it_logs_in_and_shows_the_users_unit(client, county_user):
+    response = client.post("/login/", {"username": county_user.username, "password": PASSWORD}, follow=True)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "泽州县教育局" in body and "待办事项" in body
+
+
+def test_a_wrong_password_is_refused_in_chinese(client, county_user):
+    response = client.post("/login/", {"username": county_user.username, "password": "wrong"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_repeated_failures_lock_the_account(client, county_user):
+    for _ in range(5):
+        client.post("/login/", {"username": county_user.username, "password": "wrong"})
+    response = client.post("/login/", {"username": county_user.username, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_passwords_are_hashed_with_argon2(county_user):
+    assert county_user.password.startswith("argon2$")
+
+
+def test_logout_takes_a_post(client, county_user):
+    client.force_login(county_user)
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+@override_settings(SESSION_COOKIE_AGE=1)
+def test_sessions_expire(client, county_user):
+    import time
+
+    client.force_login(county_user)
+    time.sleep(1.2)
+    assert client.get("/").status_code == 302
+
+
+def test_the_admin_is_for_the_provinces_administrators(client, province_user, city_user):
+    assert client.get("/admin/").status_code == 302
+    client.force_login(city_user)
+    assert client.get("/admin/").status_code == 302
+    client.force_login(province_user)
+    assert client.get("/admin/").status_code == 200
+    body = client.get("/admin/accounts/user/").content.decode()
+    assert province_user.username in body and city_user.username in body

@@ -1,0 +1,80 @@
+from django.db import models
+
+
+class DivisionQuerySet(models.QuerySet):
+    def existing_in(self, year: int):
+        """Units as the tree stood in `year` (created, merged and renamed units respected)."""
+        return self.filter(
+            models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=year),
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=year),
+        )
+
+    def current(self):
+        return self.filter(valid_to__isnull=True)
+
+    def under(self, unit: "Division"):
+        """`unit` and everything below it."""
+        return self.filter(path__startswith=unit.path)
+
+
+class Division(models.Model):
+    """A unit of the administrative tree (GB/T 2260), and the education bureau that runs it."""
+
+    class Kind(models.TextChoices):
+        PROVINCE = "province", "省"
+        CITY = "city", "地级市"
+        DISTRICT = "district", "区"
+        COUNTY = "county", "县"
+        COUNTY_CITY = "county_city", "县级市"
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, "省级"
+        CITY = 2, "市级"
+        COUNTY = 3, "县级"
+
+    code = models.CharField("区划代码", max_length=6, db_index=True)
+    name = models.CharField("名称", max_length=50)
+    full_name = models.CharField("全称", max_length=150)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children",
+                               verbose_name="上级")
+    # Materialised path of codes ("140000/140500/140525/"): subtree queries are one indexed prefix match.
+    path = models.CharField(max_length=100, db_index=True, editable=False)
+    valid_from = models.PositiveSmallIntegerField("设立年份", null=True, blank=True,
+                                                  help_text="空表示早于数据记载")
+    valid_to = models.PositiveSmallIntegerField("撤销年份", null=True, blank=True,
+                                                help_text="最后存在的年份；空表示现存")
+    successor = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="predecessors",
+                                  verbose_name="继承单位")
+
+    objects = DivisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = verbose_name_plural = "行政区划"
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=models.Q(valid_to__isnull=True),
+                                    name="division_current_code"),
+            models.UniqueConstraint(fields=["code", "valid_to"], name="division_code_period"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def bureau_name(self) -> str:
+        """The education bureau of the unit, as the notices address it."""
+        return f"{self.name}教育厅" if self.level == self.Level.PROVINCE else f"{self.name}教育局"
+
+    @property
+    def ancestor_codes(self) -> list[str]:
+        return [c for c in self.path.split("/") if c][:-1]
+
+    def ancestors(self) -> list["Division"]:
+        """Units above, top first."""
+        by_code = {d.code: d for d in Division.objects.filter(code__in=self.ancestor_codes, valid_to__isnull=True)}
+        return [by_code[c] for c in self.ancestor_codes if c in by_code]
+
+    def existed_in(self, year: int) -> bool:
+        return (self.valid_from is None or self.valid_from <= year) and (self.valid_to is None or self.valid_to >= year)

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from suiqian.reporting.services import ReferenceDataError, load_reference_data
+from suiqian.supervision.services import KeyListError, load_key_lists
+
+
+class Command(BaseCommand):
+    help = "载入通知（晋教基函〔2021〕24号）自带的数据：附件1 原始人数、附件2 重点督促县、全国比例（幂等）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["load"])
+
+    def handle(self, *args, **opts):
+        try:
+            counts = load_reference_data()
+            keys = load_key_lists()
+        except (ReferenceDataError, KeyListError) as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(f"已载入：附件1 {counts['published']} 行，全国比例 {counts['national']} 年，"
+                          f"重点督促县 {keys} 个")
