@@ -1,0 +1,73 @@
+"""Validation rules: expressions over field codes, evaluated with simpleeval — never eval()."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from simpleeval import InvalidExpression, SimpleEval
+
+FUNCTIONS = {"abs": abs, "min": min, "max": max}
+
+
+class RuleSyntaxError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str  # "error" | "warning"
+    message: str
+    fields: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """Identifies a warning across saves, so a written explanation stays attached to it."""
+        return f"{self.rule}:{','.join(self.fields)}"
+
+
+def check_expression(expr: str, allowed: set[str]) -> set[str]:
+    """Parse `expr` and return the names it uses; refuse unknown names and anything but an expression."""
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as e:
+        raise RuleSyntaxError(f"表达式语法错误：{expr}") from e
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - called
+    if called - set(FUNCTIONS):
+        raise RuleSyntaxError(f"不允许的函数：{', '.join(sorted(called - set(FUNCTIONS)))}")
+    unknown = names - allowed
+    if unknown:
+        raise RuleSyntaxError(f"表达式引用了不存在的字段：{', '.join(sorted(unknown))}")
+    return names
+
+
+def _holds(expr: str, names: dict) -> bool:
+    try:
+        return bool(SimpleEval(names=names, functions=FUNCTIONS).eval(expr))
+    except (InvalidExpression, ZeroDivisionError, TypeError):
+        return False
+
+
+def evaluate(spec, values: dict[str, int | None], previous: dict[str, int | None] | None = None,
+             fields: list[str] | None = None) -> list[Finding]:
+    """Run the form's rules. A rule with an empty field is skipped: completeness is checked on its own."""
+    previous = previous or {}
+    in_scope = set(fields) if fields is not None else set(values)
+    findings = []
+    for rule in spec.rules:
+        if rule.for_each_field:
+            for code in spec.field_codes:
+                value, prev = values.get(code), previous.get(code)
+                if code not in in_scope or value is None or prev is None:
+                    continue
+                if not _holds(rule.expr, {"value": value, "previous": prev}):
+                    message = rule.message.format(label=spec.field(code).label, value=value, previous=prev)
+                    findings.append(Finding(rule.code, rule.severity, message, (code,)))
+            continue
+        if not rule.names <= in_scope or any(values.get(n) is None for n in rule.names):
+            continue
+        if not _holds(rule.expr, {n: values[n] for n in rule.names}):
+            findings.append(Finding(rule.code, rule.severity, rule.message, tuple(sorted(rule.names))))
+    return findings
