@@ -59,9 +59,10 @@ def other_city_user(shanxi):
 
 @pytest.fixture
 def seeded(shanxi):
-    from suiqian.reporting.services import load_reference_data
+    from suiqian.reporting.services import load_all_forms, load_reference_data
     from suiqian.supervision.services import load_key_lists
 
+    load_all_forms()
     load_reference_data()
     load_key_lists()
     return shanxi
@@ -131,3 +132,27 @@ def login(page, live_server, username, password=PASSWORD):
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+# --- reporting ----------------------------------------------------------------------
+
+@pytest.fixture
+def summary_form(shanxi):
+    from suiqian.reporting.models import FormDefinition
+    from suiqian.reporting.services import load_all_forms
+
+    load_all_forms()
+    return FormDefinition.objects.get(code="summary-2021")
+
+
+def county_values(scale: int = 1) -> dict[str, str]:
+    """A consistent county-level 附件3 (every rule holds), as strings the way a page posts them."""
+    v = {
+        "new_places_primary": 120, "new_places_junior": 80, "new_places_total": 200,
+        "new_places_migrant_primary": 30, "new_places_migrant_junior": 20, "new_places_migrant_total": 50,
+        "migrant_children_total": 1000, "migrant_worker_children_total": 900,
+        "public_school_primary": 500, "public_school_junior": 300, "public_school_total": 800,
+        "purchased_places_primary": 40, "purchased_places_junior": 20, "purchased_places_total": 60,
+        "zhongkao_applicants": 70, "gaokao_applicants": 30,
+    }
+    return {k: str(n * scale) for k, n in v.items()}

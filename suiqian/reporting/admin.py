@@ -2,12 +2,12 @@ from django.contrib import admin
 
 from suiqian.accounts.admin import ScopedAdmin, site
 
-from .models import NationalRatio, PublishedEnrollment
+from .models import NationalRatio, PublishedValue
 
 
-@admin.register(PublishedEnrollment, site=site)
-class PublishedEnrollmentAdmin(ScopedAdmin):
-    list_display = ("unit", "year", "migrant_children", "public_school", "source")
+@admin.register(PublishedValue, site=site)
+class PublishedValueAdmin(ScopedAdmin):
+    list_display = ("unit", "year", "field", "value", "source")
     list_filter = ("year",)
 
 

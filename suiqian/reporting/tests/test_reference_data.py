@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from suiqian.reporting.models import PublishedEnrollment
+from suiqian.reporting.models import PublishedValue
 from suiqian.reporting.services import REFERENCE_DIR, ReferenceDataError, load_published_enrollment
 
 
@@ -17,7 +17,7 @@ def test_it_refuses_a_count_that_does_not_give_the_printed_ratio(shanxi, tmp_pat
     path = _variant(tmp_path, lambda d: d["rows"][0].update(public_school=12480))
     with pytest.raises(ReferenceDataError, match="阳泉市：按原始人数计算的比例 97.59% 与文件所印 97.60% 不符"):
         load_published_enrollment(path)
-    assert not PublishedEnrollment.objects.exists()
+    assert not PublishedValue.objects.exists()
 
 
 def test_it_refuses_a_total_that_is_not_the_sum(shanxi, tmp_path):
@@ -30,7 +30,7 @@ def test_it_refuses_a_code_that_names_another_unit(shanxi, tmp_path):
     path = _variant(tmp_path, lambda d: d["rows"][0].update(unit="140400"))
     with pytest.raises(ReferenceDataError, match="区划代码 140400 是长治市"):
         load_published_enrollment(path)
-    assert not PublishedEnrollment.objects.exists()
+    assert not PublishedValue.objects.exists()
 
 
 def test_seed_load_is_idempotent(shanxi):
@@ -38,7 +38,7 @@ def test_seed_load_is_idempotent(shanxi):
 
     call_command("seed", "load")
     call_command("seed", "load")
-    assert PublishedEnrollment.objects.count() == 11
+    assert PublishedValue.objects.count() == 22
     from suiqian.supervision.models import KeySupervisionListing
 
     assert KeySupervisionListing.objects.filter(year=2021).count() == 11

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.reporting.services import ReferenceDataError, load_reference_data
+from suiqian.reporting.services import ReferenceDataError, load_all_forms, load_reference_data
 from suiqian.supervision.services import KeyListError, load_key_lists
 
 
@@ -12,6 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         try:
+            load_all_forms()
             counts = load_reference_data()
             keys = load_key_lists()
         except (ReferenceDataError, KeyListError) as e:

@@ -3,7 +3,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from suiqian.lib.cli import add_scope_argument, scope_from_options
-from suiqian.reporting.queries import enrollment_table
+from suiqian.reporting.models import Indicator
+from suiqian.reporting.queries import indicator_table
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         table.add_argument("--year", type=int, required=True)
         table.add_argument("--unit", default="140000", help="上级单位代码（默认 140000）")
         table.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+        table.add_argument("--indicator", help="指标代码（默认：该年有数据的第一个指标）")
         table.add_argument("-o", "--output", help="输出文件（xlsx 必填；csv 默认输出到屏幕）")
         add_scope_argument(table)
 
@@ -24,7 +26,13 @@ class Command(BaseCommand):
             unit = scope.get_unit(opts["unit"], opts["year"])
         except Exception as e:
             raise CommandError(f"单位 {opts['unit']} 不存在或不在权限范围内") from e
-        table = enrollment_table(scope, unit, opts["year"])
+        indicator = None
+        if opts["indicator"]:
+            indicator = Indicator.objects.filter(code=opts["indicator"]).first()
+            if indicator is None:
+                codes = ", ".join(Indicator.objects.values_list("code", flat=True))
+                raise CommandError(f"没有指标 {opts['indicator']}（可用：{codes}）")
+        table = indicator_table(scope, unit, opts["year"], indicator)
         if not any(r.has_data for r in table.rows):
             raise CommandError(f"{unit.name} {opts['year']} 年没有数据")
         if opts["format"] == "csv":
