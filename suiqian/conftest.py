@@ -127,6 +127,7 @@ def page(browser, live_server):
 
 
 def login(page, live_server, username, password=PASSWORD):
+    page.context.clear_cookies()  # a fresh session: whoever was logged in before is gone
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)

@@ -429,7 +429,8 @@ def form_page(scope: Scope, form: FormDefinition, unit: Division, values_overrid
     if values_override:
         values.update(values_override)
     may_fill = scope.may_fill(unit)
-    editable_codes = {f.code for f in editable_fields(form, unit)} if may_fill else set()
+    open_for_input = may_fill and (report is None or report.is_editable)
+    editable_codes = {f.code for f in editable_fields(form, unit)} if open_for_input else set()
     check = check_values(form, unit, values)
     marks = check.cells
     changes = changes_since_return(report) if report else {}

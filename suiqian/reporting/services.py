@@ -28,6 +28,7 @@ from .queries import percent
 from .rules import Finding
 
 REFERENCE_DIR = Path(__file__).parent / "data" / "reference"
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 INDICATORS_FILE = Path(__file__).parent / "indicators.yaml"
 
 

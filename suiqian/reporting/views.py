@@ -15,7 +15,6 @@ from .models import FormDefinition
 from .queries import indicator_table, years_with_data
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD = 10 * 1024 * 1024
 
 
 def _download(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
@@ -155,7 +154,7 @@ def form_import(request, code, unit_code):
         upload = request.FILES.get("file")
         if upload is None:
             raise services.ReportError("请选择要上传的 Excel 文件")
-        if upload.size > MAX_UPLOAD:
+        if upload.size > services.MAX_UPLOAD_BYTES:
             raise services.ReportError("文件超过 10 MB，请检查是否选错了文件")
         services.import_workbook(scope, request.user, form, unit, upload.read(), upload.name)
         return f"已从 {upload.name} 导入并保存为草稿"

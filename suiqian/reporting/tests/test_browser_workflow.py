@@ -1,0 +1,66 @@
+"""A county form from 草稿 to 已审核 in a real browser, with the city reviewing."""
+
+import pytest
+
+from suiqian.conftest import county_values, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def fill(page, values):
+    for code, value in values.items():
+        page.fill(f"#f-{code}", value)
+
+
+def test_a_county_form_goes_from_draft_to_approved(page, live_server, summary_form, county_user, city_user):
+    url = f"{live_server.url}/forms/summary-2021/140525/"
+    login(page, live_server, county_user.username)
+    page.goto(url)
+    fill(page, county_values())
+    # A live validation message while typing: the total no longer matches 小学 + 初中.
+    page.fill("#f-public_school_total", "801")
+    page.wait_for_selector("#live-check >> text=公办学校就读人数：小学 + 初中 应等于 合计")
+    assert "error" in page.get_attribute("#mark-public_school_total", "class")
+    page.fill("#f-public_school_total", "800")
+    page.wait_for_selector("#live-check >> text=校验通过")
+    assert "error" not in page.get_attribute("#mark-public_school_total", "class")
+    page.click("#save")
+    page.wait_for_selector("text=已保存草稿")
+    page.click("#submit")
+    page.wait_for_selector("text=已上报，等待上级审核")
+    assert page.inner_text("#report-status") == "已上报"
+
+    # The city returns it with a reason and a comment on one cell.
+    login(page, live_server, city_user.username)
+    page.goto(url)
+    page.fill("#return-reason-input", "中考报名人数与学籍系统不符")
+    page.click("#review summary")
+    page.fill("input[name='comment:zhongkao_applicants']", "请按学籍系统核对")
+    page.click("#return")
+    page.wait_for_selector("text=已退回")
+
+    # The county sees why, fixes and re-submits.
+    login(page, live_server, county_user.username)
+    page.goto(url)
+    assert "中考报名人数与学籍系统不符" in page.inner_text("#return-reason")
+    assert "请按学籍系统核对" in page.inner_text("#return-reason")
+    page.fill("#f-zhongkao_applicants", "68")
+    page.click("#save")
+    page.wait_for_selector("text=已保存草稿")
+    page.click("#submit")
+    page.wait_for_selector("text=已上报，等待上级审核")
+
+    # The city sees what changed since it returned the form, and approves.
+    login(page, live_server, city_user.username)
+    page.goto(url)
+    assert "随迁子女在流入地参加中考报名人数：70 → 68" in page.inner_text("#changes")
+    page.click("#approve")
+    page.wait_for_selector("text=已审核通过，数据已锁定")
+
+    # Locked: the county's page has no inputs, and a forged post is refused.
+    login(page, live_server, county_user.username)
+    page.goto(url)
+    assert page.inner_text("#report-status") == "已审核"
+    assert page.locator("#form-grid input").count() == 0
+    assert page.locator("input[type=file]").count() == 0
+    assert page.outside_requests == []
