@@ -16,6 +16,7 @@ urlpatterns = [
     path("forms/", reporting.form_list, name="form_list"),
     path("forms/<str:code>/template.xlsx", reporting.form_template, name="form_template"),
     path("forms/<str:code>/<str:unit_code>/", reporting.form_page, name="form_page"),
+    path("forms/<str:code>/<str:unit_code>/checks/", reporting.form_checks, name="form_checks"),
     path("forms/<str:code>/<str:unit_code>/check", reporting.form_check, name="form_check"),
     path("forms/<str:code>/<str:unit_code>/save", reporting.form_save, name="form_save"),
     path("forms/<str:code>/<str:unit_code>/submit", reporting.form_submit, name="form_submit"),

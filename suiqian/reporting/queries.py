@@ -478,3 +478,33 @@ def attention(scope: Scope) -> list[dict]:
                 items.append({"text": f"审核{report.unit.name}上报的《{form.title}》", "form": form,
                               "unit": report.unit})
     return items
+
+
+# --- rules over a subtree ------------------------------------------------------------
+
+@dataclass
+class SubtreeFinding:
+    unit: Division
+    status_label: str
+    severity: str
+    message: str
+    fields: tuple[str, ...]
+
+
+def batch_check(scope: Scope, form: FormDefinition, unit: Division) -> list[SubtreeFinding]:
+    """Every form filled under `unit` (itself included) run through completeness and the rules."""
+    if not scope.sees(unit):
+        raise PermissionError("不在权限范围内")
+    out = []
+    reports = scope.filter(Report.objects.filter(form=form, unit__path__startswith=unit.path)
+                           ).select_related("unit", "form").order_by("unit__code")
+    for report in reports:
+        check = check_report(report)
+        label = report.get_status_display()
+        if check.missing:
+            out.append(SubtreeFinding(report.unit, label, "error",
+                                      f"{len(check.missing)} 项未填写：" + "、".join(f.label for f in check.missing),
+                                      tuple(f.code for f in check.missing)))
+        for f in [*check.errors, *check.warnings]:
+            out.append(SubtreeFinding(report.unit, label, f.severity, f.message, f.fields))
+    return out

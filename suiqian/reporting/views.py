@@ -162,6 +162,13 @@ def form_import(request, code, unit_code):
 
 
 @login_required
+def form_checks(request, code, unit_code):
+    scope, form, unit = _form_and_unit(request, code, unit_code)
+    return render(request, "reporting/form_checks.html",
+                  {"form": form, "unit": unit, "findings": queries.batch_check(scope, form, unit)})
+
+
+@login_required
 def form_template(request, code):
     from .excel import render_form_workbook
 
