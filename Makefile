@@ -19,6 +19,7 @@ demo: venv
 	$(BIN)/suiqian divisions load
 	$(BIN)/suiqian seed load
 	$(BIN)/suiqian collectstatic --noinput -v0
+	$(BIN)/suiqian demo data
 	$(BIN)/suiqian demo users
 	@echo "平台地址：http://127.0.0.1:8000 （Ctrl-C 停止）"
 	$(BIN)/suiqian runserver 127.0.0.1:8000
