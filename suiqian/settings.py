@@ -38,11 +38,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",
     "suiqian.divisions",
     "suiqian.accounts",
     "suiqian.reporting",
     "suiqian.supervision",
     "suiqian.dashboard",
+    "suiqian.api",
 ]
 
 MIDDLEWARE = [

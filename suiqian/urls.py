@@ -1,6 +1,8 @@
 from django.urls import path
 
 from suiqian.accounts import views as accounts
+from suiqian.api import views as api_views
+from suiqian.api.routes import api
 from suiqian.accounts.admin import site as admin_site
 from suiqian.dashboard import views as dashboard
 from suiqian.divisions import views as divisions
@@ -25,5 +27,9 @@ urlpatterns = [
     path("forms/<str:code>/<str:unit_code>/unlock", reporting.form_unlock, name="form_unlock"),
     path("forms/<str:code>/<str:unit_code>/import", reporting.form_import, name="form_import"),
     path("forms/<str:code>/<str:unit_code>/export.xlsx", reporting.form_export, name="form_export"),
+    path("account/tokens/", api_views.tokens, name="api_tokens"),
+    path("account/tokens/new", api_views.token_create, name="api_token_create"),
+    path("account/tokens/<int:token_id>/revoke", api_views.token_revoke, name="api_token_revoke"),
+    path("api/v1/", api.urls),
     path("admin/", admin_site.urls),
 ]

@@ -2,7 +2,13 @@
 
 import pytest
 
+from suiqian.accounts.scope import Scope
+from suiqian.api.services import create_token
 from suiqian.conftest import county_values, login
+from suiqian.divisions.models import Division
+from suiqian.reporting import services
+from suiqian.reporting.excel import render_form_workbook
+from suiqian.reporting.models import Report
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,3 +70,14 @@ def test_a_county_form_goes_from_draft_to_approved(page, live_server, summary_fo
     assert page.locator("#form-grid input").count() == 0
     assert page.locator("input[type=file]").count() == 0
     assert page.outside_requests == []
+    # ...and so do the API and an Excel import.
+    key = create_token(county_user, "县业务系统")[1]
+    response = page.request.put(f"{live_server.url}/api/v1/forms/summary-2021/reports/140525/values",
+                                data={"values": {"zhongkao_applicants": 1}},
+                                headers={"Authorization": f"Bearer {key}"})
+    assert response.status == 409 and "已锁定" in response.json()["detail"]
+    workbook = render_form_workbook(summary_form.parsed, values={"zhongkao_applicants": 1})
+    with pytest.raises(services.Locked):
+        services.import_workbook(Scope.of(county_user), county_user, summary_form,
+                                 Division.objects.get(code="140525"), workbook, "x.xlsx")
+    assert Report.objects.get(unit__code="140525").value_map()["zhongkao_applicants"] == 68
