@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "suiqian.reporting",
     "suiqian.supervision",
     "suiqian.dashboard",
+    "suiqian.policies",
     "suiqian.api",
 ]
 
