@@ -180,12 +180,12 @@ class Rollup:
         return [c for c in self.children if not c.approved]
 
 
-def approved_sums_by_parent(form_year: int, parents_path: str, child_level: int,
+def approved_sums_by_parent(year: int, parent_ids: list[int],
                             fields: list[str] | None = None) -> dict[int, dict[str, int]]:
-    """Sum of approved values of every unit at `child_level` under `parents_path`, grouped by parent — one query."""
-    qs = DataValue.objects.filter(report__year=form_year, report__status=Report.Status.APPROVED,
-                                  report__unit__level=child_level,
-                                  report__unit__path__startswith=parents_path, value__isnull=False)
+    """Sum of the approved values of every unit directly below `parent_ids`, grouped by parent — one query
+    that uses the parent index (a path prefix would scan the whole year on SQLite)."""
+    qs = DataValue.objects.filter(report__year=year, report__status=Report.Status.APPROVED,
+                                  report__unit__parent_id__in=parent_ids, value__isnull=False)
     if fields is not None:
         qs = qs.filter(field__in=fields)
     out: dict[int, dict[str, int]] = defaultdict(dict)
@@ -199,8 +199,9 @@ def rollup(scope: Scope, unit: Division, form: FormDefinition) -> Rollup:
     if not scope.sees(unit):
         raise PermissionError("不在权限范围内")
     children = list(Division.objects.filter(parent=unit).existing_in(form.year))
-    reports = {r.unit_id: r for r in Report.objects.filter(form=form, unit__in=children)}
-    sums = approved_sums_by_parent(form.year, unit.path, unit.level + 1).get(unit.pk, {})
+    reports = {r.unit_id: r for r in Report.objects.filter(form=form, unit__in=children)
+               .only("unit_id", "status", "submitted_at", "form_id")}
+    sums = approved_sums_by_parent(form.year, [unit.pk]).get(unit.pk, {})
     values = {}
     for f in form.parsed.fields:
         if f.aggregation == "sum":
@@ -291,13 +292,13 @@ def _sum_fields(values: dict[str, int], codes: list[str]) -> int | None:
 def unit_values(parent: Division, year: int, fields: list[str]) -> dict[int, tuple[dict[str, int], str]]:
     """For each child of `parent`: its values and their basis, preferring its own approved form,
     then the sum of its children's approved forms, then published figures. A fixed number of queries."""
-    child_level = parent.level + 1
+    child_ids = list(Division.objects.filter(parent=parent).values_list("pk", flat=True))
     own: dict[int, dict[str, int]] = defaultdict(dict)
     for v in DataValue.objects.filter(report__year=year, report__status=Report.Status.APPROVED,
                                       report__unit__parent=parent, field__in=fields, value__isnull=False
                                       ).values("report__unit_id", "field", "value"):
         own[v["report__unit_id"]][v["field"]] = v["value"]
-    below = approved_sums_by_parent(year, parent.path, child_level + 1, fields)
+    below = approved_sums_by_parent(year, child_ids, fields)
     published: dict[int, dict[str, int]] = defaultdict(dict)
     for p in PublishedValue.objects.filter(year=year, unit__parent=parent, field__in=fields
                                            ).values("unit_id", "field", "value"):
