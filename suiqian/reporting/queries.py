@@ -180,18 +180,20 @@ class Rollup:
         return [c for c in self.children if not c.approved]
 
 
-def approved_sums_by_parent(year: int, parent_ids: list[int],
+def approved_sums_by_parent(year: int, parent_of: dict[int, int],
                             fields: list[str] | None = None) -> dict[int, dict[str, int]]:
-    """Sum of the approved values of every unit directly below `parent_ids`, grouped by parent — one query
-    that uses the parent index (a path prefix would scan the whole year on SQLite)."""
+    """Sum of the approved values of the units in `parent_of` (unit id → parent id), per parent.
+
+    One query filtered on the report's own unit index — a path prefix or a join on the parent
+    makes SQLite scan the whole year — then folded by parent here (a parent has tens of children)."""
     qs = DataValue.objects.filter(report__year=year, report__status=Report.Status.APPROVED,
-                                  report__unit__parent_id__in=parent_ids, value__isnull=False)
+                                  report__unit_id__in=list(parent_of), value__isnull=False)
     if fields is not None:
         qs = qs.filter(field__in=fields)
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in qs.values("report__unit__parent_id", "field").annotate(total=Sum("value")).order_by():
-        out[row["report__unit__parent_id"]][row["field"]] = row["total"]
-    return out
+    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in qs.values("report__unit_id", "field").annotate(total=Sum("value")).order_by():
+        out[parent_of[row["report__unit_id"]]][row["field"]] += row["total"]
+    return {parent: dict(sums) for parent, sums in out.items()}
 
 
 def rollup(scope: Scope, unit: Division, form: FormDefinition) -> Rollup:
@@ -201,7 +203,7 @@ def rollup(scope: Scope, unit: Division, form: FormDefinition) -> Rollup:
     children = list(Division.objects.filter(parent=unit).existing_in(form.year))
     reports = {r.unit_id: r for r in Report.objects.filter(form=form, unit__in=children)
                .only("unit_id", "status", "submitted_at", "form_id")}
-    sums = approved_sums_by_parent(form.year, [unit.pk]).get(unit.pk, {})
+    sums = approved_sums_by_parent(form.year, {c.pk: unit.pk for c in children}).get(unit.pk, {})
     values = {}
     for f in form.parsed.fields:
         if f.aggregation == "sum":
@@ -292,13 +294,13 @@ def _sum_fields(values: dict[str, int], codes: list[str]) -> int | None:
 def unit_values(parent: Division, year: int, fields: list[str]) -> dict[int, tuple[dict[str, int], str]]:
     """For each child of `parent`: its values and their basis, preferring its own approved form,
     then the sum of its children's approved forms, then published figures. A fixed number of queries."""
-    child_ids = list(Division.objects.filter(parent=parent).values_list("pk", flat=True))
+    grandchildren = dict(Division.objects.filter(parent__parent=parent).values_list("pk", "parent_id"))
     own: dict[int, dict[str, int]] = defaultdict(dict)
     for v in DataValue.objects.filter(report__year=year, report__status=Report.Status.APPROVED,
                                       report__unit__parent=parent, field__in=fields, value__isnull=False
                                       ).values("report__unit_id", "field", "value"):
         own[v["report__unit_id"]][v["field"]] = v["value"]
-    below = approved_sums_by_parent(year, child_ids, fields)
+    below = approved_sums_by_parent(year, grandchildren, fields)
     published: dict[int, dict[str, int]] = defaultdict(dict)
     for p in PublishedValue.objects.filter(year=year, unit__parent=parent, field__in=fields
                                            ).values("unit_id", "field", "value"):
