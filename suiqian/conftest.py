@@ -157,3 +157,32 @@ def county_values(scale: int = 1) -> dict[str, str]:
         "zhongkao_applicants": 70, "gaokao_applicants": 30,
     }
     return {k: str(n * scale) for k, n in v.items()}
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test go to its own folder, never into var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def docx_bytes(*paragraphs: str) -> bytes:
+    """A real .docx with the given paragraphs."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded_notices(seeded, summary_form):
+    from suiqian.notices.models import Notice
+    from suiqian.notices.seed import load_seed_notices
+
+    load_seed_notices()
+    return {n.wenhao: n for n in Notice.objects.all()}

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "suiqian.supervision",
     "suiqian.dashboard",
     "suiqian.policies",
+    "suiqian.notices",
     "suiqian.api",
 ]
 

@@ -6,6 +6,7 @@ from suiqian.api.routes import api
 from suiqian.accounts.admin import site as admin_site
 from suiqian.dashboard import views as dashboard
 from suiqian.divisions import views as divisions
+from suiqian.notices import views as notices
 from suiqian.reporting import views as reporting
 
 urlpatterns = [
@@ -27,6 +28,22 @@ urlpatterns = [
     path("forms/<str:code>/<str:unit_code>/unlock", reporting.form_unlock, name="form_unlock"),
     path("forms/<str:code>/<str:unit_code>/import", reporting.form_import, name="form_import"),
     path("forms/<str:code>/<str:unit_code>/export.xlsx", reporting.form_export, name="form_export"),
+    path("notices/", notices.notice_list, name="notice_list"),
+    path("notices/new", notices.notice_new, name="notice_new"),
+    path("notices/<int:pk>/", notices.notice_detail, name="notice_detail"),
+    path("notices/<int:pk>/publish", notices.notice_publish, name="notice_publish"),
+    path("notices/<int:pk>/forward", notices.notice_forward, name="notice_forward"),
+    path("notices/<int:pk>/status.xlsx", notices.notice_status_export, name="notice_status_export"),
+    path("notices/attachments/<int:pk>", notices.attachment_download, name="attachment_download"),
+    path("requirements/<int:requirement_id>/extend", notices.grant_extension, name="grant_extension"),
+    path("requirements/<int:requirement_id>/<str:unit_code>/", notices.submission_page, name="submission_page"),
+    path("requirements/<int:requirement_id>/<str:unit_code>/upload", notices.submission_upload,
+         name="submission_upload"),
+    path("requirements/<int:requirement_id>/<str:unit_code>/package", notices.submission_package,
+         name="submission_package"),
+    path("requirements/<int:requirement_id>/<str:unit_code>/review", notices.submission_review,
+         name="submission_review"),
+    path("submissions/<int:pk>/download", notices.submission_download, name="submission_download"),
     path("account/tokens/", api_views.tokens, name="api_tokens"),
     path("account/tokens/new", api_views.token_create, name="api_token_create"),
     path("account/tokens/<int:token_id>/revoke", api_views.token_revoke, name="api_token_revoke"),

@@ -1,0 +1,40 @@
+import datetime as dt
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from suiqian.lib.cli import add_scope_argument, scope_from_options
+from suiqian.notices.queries import status_table, visible_notices
+
+
+class Command(BaseCommand):
+    help = "通知：status 输出某通知的报送情况（每个应报单位每个事项一行）"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        status = sub.add_parser("status", help="报送情况：应报单位、状态、报送时间、及时性")
+        status.add_argument("--wenhao", required=True, help="通知文号，如 晋教基函〔2021〕24号")
+        status.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+        status.add_argument("-o", "--output")
+        status.add_argument("--date", type=dt.date.fromisoformat, help="按该日期判断是否逾期（默认今天）")
+        add_scope_argument(status)
+
+    def handle(self, *args, action, **opts):
+        scope = scope_from_options(opts)
+        notices = list(visible_notices(scope).filter(wenhao=opts["wenhao"]))
+        if not notices:
+            raise CommandError(f"没有文号为 {opts['wenhao']} 的通知（或不在权限范围内）")
+        if len(notices) > 1:
+            raise CommandError(f"有 {len(notices)} 份通知使用文号 {opts['wenhao']}，请用 --as 限定单位")
+        table = status_table(notices[0], opts["date"], None if scope.is_system else scope)
+        if opts["format"] == "xlsx":
+            if not opts["output"]:
+                raise CommandError("xlsx 格式需要用 -o 指定输出文件")
+            with open(opts["output"], "wb") as f:
+                f.write(table.to_xlsx())
+            self.stdout.write(f"已写入 {opts['output']}")
+        elif opts["output"]:
+            with open(opts["output"], "w", encoding="utf-8-sig", newline="") as f:
+                f.write(table.to_csv())
+        else:
+            sys.stdout.write(table.to_csv())

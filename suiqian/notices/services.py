@@ -1,0 +1,326 @@
+"""Writes: notices, forwarding, document submissions and their review, extensions, reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from suiqian.accounts.scope import Scope
+from suiqian.divisions.models import Division
+from suiqian.lib.files import DocumentTypeError, sniff_document_type
+
+from . import queries
+from .models import (DocumentSubmission, Extension, InboxMessage, Notice, NoticeAttachment, NoticeTarget,
+                     ReminderLog, Requirement)
+
+logger = logging.getLogger(__name__)
+
+
+class NoticeError(Exception):
+    """A domain error whose message is shown to the user as it is."""
+
+
+class NotAllowed(NoticeError):
+    pass
+
+
+@dataclass
+class RequirementSpec:
+    title: str
+    kind: str
+    due_date: dt.date
+    document_type: str = ""
+    form: object = None
+    units: list = field(default_factory=list)  # empty: every target
+    parent: Requirement | None = None
+
+
+def _require_issue(scope: Scope, unit: Division) -> None:
+    if not scope.may_issue(unit):
+        raise NotAllowed("只有本单位的管理员或审核员可以发文")
+
+
+def _fmt(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+@transaction.atomic
+def create_notice(scope: Scope, user, issuer: Division, *, wenhao: str, title: str, body: str = "",
+                  contacts: list[dict] | None = None, targets: list[Division] | None = None,
+                  requirements: list[RequirementSpec] = (), attachments: list[tuple[str, bytes]] = (),
+                  forwarded_from: Notice | None = None) -> Notice:
+    """A draft notice from `issuer` to units directly below it."""
+    _require_issue(scope, issuer)
+    wenhao, title = (wenhao or "").strip(), (title or "").strip()
+    if not wenhao or not title:
+        raise NoticeError("文号和标题不能为空")
+    if Notice.objects.filter(issuer=issuer, wenhao=wenhao).exists():
+        raise NoticeError(f"本单位已有文号为 {wenhao} 的通知")
+    children = list(Division.objects.filter(parent=issuer).current())
+    targets = children if targets is None else list(targets)
+    strangers = [t.name for t in targets if t.parent_id != issuer.pk]
+    if strangers:
+        raise NoticeError(f"只能向直属下级发文：{'、'.join(strangers)} 不是本单位的直属下级")
+    if not targets:
+        raise NoticeError("请至少选择一个接收单位")
+    if not requirements and forwarded_from is None and not body:
+        raise NoticeError("正文和报送事项不能都为空")
+    notice = Notice.objects.create(issuer=issuer, wenhao=wenhao, title=title, body=body,
+                                   contacts=_clean_contacts(contacts), forwarded_from=forwarded_from,
+                                   created_by=user)
+    NoticeTarget.objects.bulk_create([NoticeTarget(notice=notice, unit=t) for t in targets])
+    target_ids = {t.pk for t in targets}
+    for position, spec in enumerate(requirements):
+        _add_requirement(notice, spec, position, target_ids)
+    for name, data in attachments:
+        NoticeAttachment.objects.create(notice=notice, name=name, size=len(data),
+                                        file=ContentFile(data, name=name))
+    return notice
+
+
+def _clean_contacts(contacts) -> list[dict]:
+    out = []
+    for c in contacts or []:
+        entry = {k: (c.get(k) or "").strip() for k in ("name", "phone", "email")}
+        if any(entry.values()):
+            out.append(entry)
+    return out
+
+
+def _add_requirement(notice: Notice, spec: RequirementSpec, position: int, target_ids: set[int]) -> Requirement:
+    if not spec.title.strip():
+        raise NoticeError("报送事项名称不能为空")
+    if spec.kind == Requirement.Kind.FORM and spec.form is None:
+        raise NoticeError(f"报送事项“{spec.title}”是报表，请选择表单")
+    if spec.parent is not None and spec.due_date > spec.parent.due_date:
+        raise NoticeError(f"转发事项“{spec.title}”的截止日期 {_fmt(spec.due_date)} 晚于上级要求的 "
+                          f"{_fmt(spec.parent.due_date)}，请提前")
+    outside = [u.name for u in spec.units if u.pk not in target_ids]
+    if outside:
+        raise NoticeError(f"事项“{spec.title}”指定的单位不在接收单位中：{'、'.join(outside)}")
+    requirement = Requirement.objects.create(
+        notice=notice, title=spec.title.strip(), kind=spec.kind, document_type=spec.document_type or "",
+        form=spec.form, due_date=spec.due_date, parent=spec.parent, position=position)
+    if spec.units:
+        requirement.units.set(spec.units)
+    return requirement
+
+
+@transaction.atomic
+def publish_notice(scope: Scope, user, notice: Notice) -> Notice:
+    _require_issue(scope, notice.issuer)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status == Notice.Status.PUBLISHED:
+        raise NoticeError("该通知已发布")
+    notice.status, notice.published_at = Notice.Status.PUBLISHED, timezone.now()
+    notice.save()
+    notice.refresh_from_db()
+    link = f"/notices/{notice.pk}/"
+    InboxMessage.objects.bulk_create([InboxMessage(unit=t.unit, text=f"收到通知：{notice.wenhao}《{notice.title}》",
+                                                   link=link) for t in notice.targets.select_related("unit")])
+    return notice
+
+
+def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao: str, title: str, body: str = "",
+                   contacts: list[dict] | None = None, due_dates: dict[int, dt.date] | None = None,
+                   extra: list[RequirementSpec] = (), publish: bool = True) -> Notice:
+    """转发: the city passes a received notice to its counties with its own 文号 and earlier due dates."""
+    if not parent.targets.filter(unit=unit).exists() or parent.status != Notice.Status.PUBLISHED:
+        raise NoticeError("只能转发本单位收到的通知")
+    due_dates = due_dates or {}
+    specs = [RequirementSpec(title=r.title, kind=r.kind, document_type=r.document_type, form=r.form,
+                             due_date=due_dates.get(r.pk, r.due_date), parent=r)
+             for r in queries.requirements_for(parent, unit)]
+    with transaction.atomic():
+        notice = create_notice(scope, user, unit, wenhao=wenhao, title=title, body=body, contacts=contacts,
+                               requirements=[*specs, *extra], forwarded_from=parent)
+        if publish:
+            notice = publish_notice(scope, user, notice)
+    return notice
+
+
+def mark_read(scope: Scope, user, notice: Notice) -> None:
+    if scope.is_system:
+        return
+    NoticeTarget.objects.filter(notice=notice, unit=scope.unit, read_at__isnull=True).update(
+        read_at=timezone.now(), read_by=user)
+
+
+# --- documents -------------------------------------------------------------------------
+
+@transaction.atomic
+def submit_document(scope: Scope, user, requirement: Requirement, unit: Division, data: bytes, filename: str,
+                    note: str = "", *, at: dt.datetime | None = None) -> DocumentSubmission:
+    """A new version of the unit's document; the content decides what the file is."""
+    if not scope.may_fill(unit):
+        raise NotAllowed("您没有为该单位报送的权限")
+    if requirement.kind != Requirement.Kind.DOCUMENT:
+        raise NoticeError("该事项是报表，请在报表页面填报")
+    if not queries.is_expected(requirement, unit):
+        raise NoticeError("该事项不要求本单位报送")
+    try:
+        kind = sniff_document_type(data)
+    except DocumentTypeError as e:
+        raise NoticeError(str(e)) from e
+    latest = (DocumentSubmission.objects.select_for_update()
+              .filter(requirement=requirement, unit=unit).order_by("-version").first())
+    if latest and latest.status == DocumentSubmission.Status.APPROVED:
+        raise NoticeError("该材料已审核通过，如需修改请联系上级退回")
+    version = (latest.version if latest else 0) + 1
+    safe_name = filename.replace("/", "_").replace("\\", "_")[-150:] or f"document.{kind}"
+    submission = DocumentSubmission.objects.create(
+        requirement=requirement, unit=unit, version=version, filename=safe_name, content_type=kind,
+        size=len(data), sha256=hashlib.sha256(data).hexdigest(), note=note.strip(),
+        submitted_at=at or timezone.now(), submitted_by=user,
+        file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
+        findings=_policy_findings(requirement, data, safe_name))
+    return submission
+
+
+def _policy_findings(requirement: Requirement, data: bytes, filename: str) -> list[dict]:
+    """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first."""
+    if requirement.document_type != Requirement.DocumentType.ENROLLMENT_RULES:
+        return []
+    try:
+        from suiqian.policies.checker import check_file
+        from suiqian.policies.extraction import ExtractionError
+    except ImportError:
+        return []
+    try:
+        return [f.to_dict() for f in check_file(data, filename)]
+    except ExtractionError as e:
+        return [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]
+    except Exception:  # a checker fault must never cost a county its submission
+        logger.exception("policy check failed for %s", filename)
+        return [{"code": "UNCHECKED", "severity": "warning", "text": "自动审查暂时无法运行，请人工审查"}]
+
+
+@transaction.atomic
+def review_document(scope: Scope, user, submission: DocumentSubmission, *, approve: bool, reason: str = ""):
+    if not scope.may_review(submission.unit):
+        raise NotAllowed("只有上级单位的审核员可以审核该材料")
+    submission = DocumentSubmission.objects.select_for_update().get(pk=submission.pk)
+    latest = DocumentSubmission.objects.filter(requirement=submission.requirement, unit=submission.unit
+                                               ).aggregate(v=Max("version"))["v"]
+    if submission.version != latest:
+        raise NoticeError("只能审核最新版本")
+    if submission.status != DocumentSubmission.Status.SUBMITTED:
+        raise NoticeError(f"该版本已{submission.get_status_display()}（可能已被他人处理）")
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise NoticeError("退回必须填写原因")
+    submission.status = DocumentSubmission.Status.APPROVED if approve else DocumentSubmission.Status.RETURNED
+    submission.decided_at, submission.decided_by, submission.decision_reason = timezone.now(), user, reason
+    submission.save()
+    verdict = "已审核通过" if approve else f"被退回：{reason}"
+    InboxMessage.objects.create(unit=submission.unit, text=f"{submission.requirement.title}（第 {submission.version} 版）{verdict}",
+                                link=f"/notices/{submission.requirement.notice_id}/")
+    return submission
+
+
+@transaction.atomic
+def submit_rules_package(scope: Scope, user, requirement: Requirement, unit: Division, *,
+                         at: dt.datetime | None = None) -> DocumentSubmission:
+    """A city's 实施细则 package: every county's current version with its review decision, in one zip."""
+    package = queries.rules_package(requirement, unit)
+    if not package.counties:
+        raise NoticeError("本单位尚未转发该事项，下级没有可汇总的实施细则")
+    buf = io.BytesIO()
+    lines = [f"{unit.name}随迁子女入学实施细则汇总", ""]
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for entry in package.counties:
+            if entry.submission:
+                s = entry.submission
+                z.writestr(f"{entry.unit.code}-{entry.unit.name}-v{s.version}.{s.content_type}", s.file.read())
+                lines.append(f"{entry.unit.name}：第 {s.version} 版，{s.get_status_display()} {s.decision_reason}")
+            else:
+                lines.append(f"{entry.unit.name}：未报送")
+        z.writestr("清单.txt", "\n".join(lines))
+    manifest = [{"unit": e.unit.code, "name": e.unit.name,
+                 "version": e.submission.version if e.submission else None,
+                 "status": e.submission.status if e.submission else "missing",
+                 "reason": e.submission.decision_reason if e.submission else ""} for e in package.counties]
+    if not scope.may_fill(unit):
+        raise NotAllowed("您没有为该单位报送的权限")
+    latest = DocumentSubmission.objects.filter(requirement=requirement, unit=unit).order_by("-version").first()
+    if latest and latest.status == DocumentSubmission.Status.APPROVED:
+        raise NoticeError("该材料已审核通过，如需修改请联系上级退回")
+    data = buf.getvalue()
+    version = (latest.version if latest else 0) + 1
+    return DocumentSubmission.objects.create(
+        requirement=requirement, unit=unit, version=version, filename=f"{unit.name}实施细则汇总.zip",
+        content_type="zip", size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+        submitted_at=at or timezone.now(), submitted_by=user, manifest=manifest,
+        file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.zip"))
+
+
+# --- extensions and reminders ----------------------------------------------------------------
+
+@transaction.atomic
+def grant_extension(scope: Scope, user, requirement: Requirement, unit: Division, due_date: dt.date,
+                    reason: str) -> Extension:
+    _require_issue(scope, requirement.notice.issuer)
+    reason = (reason or "").strip()
+    if not reason:
+        raise NoticeError("延期必须填写理由")
+    if not queries.is_expected(requirement, unit):
+        raise NoticeError("该单位不是该事项的报送单位")
+    if due_date <= requirement.due_date:
+        raise NoticeError(f"延期日期应晚于原截止日期 {_fmt(requirement.due_date)}")
+    extension, _ = Extension.objects.update_or_create(
+        requirement=requirement, unit=unit,
+        defaults={"due_date": due_date, "reason": reason, "granted_by": user})
+    InboxMessage.objects.create(unit=unit, text=f"“{requirement.title}”截止日期延至 {_fmt(due_date)}：{reason}",
+                                link=f"/notices/{requirement.notice_id}/")
+    return extension
+
+
+@dataclass
+class ReminderRun:
+    due_soon: int = 0
+    overdue: int = 0
+    escalations: int = 0
+
+
+def send_reminders(today: dt.date, *, window_days: int = 3) -> ReminderRun:
+    """E-mail and in-app message to each unit with something due within `window_days` or overdue;
+    the parent gets one escalation line per overdue unit. A second run on the same day sends nothing."""
+    run = ReminderRun()
+    for item in queries.open_items(today, window_days):
+        kind = ReminderLog.Kind.OVERDUE if item.overdue else ReminderLog.Kind.DUE_SOON
+        if _log_once(item.requirement, item.unit, kind, today):
+            when = f"已逾期（截止 {_fmt(item.due_date)}）" if item.overdue else f"将于 {_fmt(item.due_date)} 截止"
+            text = f"请报送：{item.requirement.notice.wenhao}“{item.requirement.title}”{when}"
+            _deliver(item.unit, text, f"/notices/{item.requirement.notice_id}/")
+            if item.overdue:
+                run.overdue += 1
+            else:
+                run.due_soon += 1
+        if item.overdue and item.unit.parent_id and _log_once(item.requirement, item.unit,
+                                                                ReminderLog.Kind.ESCALATION, today):
+            _deliver(item.unit.parent, f"{item.unit.name}逾期未报送“{item.requirement.title}”"
+                                       f"（截止 {_fmt(item.due_date)}）", f"/notices/{item.requirement.notice_id}/")
+            run.escalations += 1
+    return run
+
+
+def _log_once(requirement, unit, kind, day) -> bool:
+    _, created = ReminderLog.objects.get_or_create(requirement=requirement, unit=unit, kind=kind, sent_on=day)
+    return created
+
+
+def _deliver(unit: Division, text: str, link: str) -> None:
+    InboxMessage.objects.create(unit=unit, text=text, link=link)
+    recipients = list(unit.users.filter(is_active=True).exclude(email="").values_list("email", flat=True))
+    if recipients:
+        send_mail(f"[随迁子女就学工作平台] {text[:60]}", f"{text}\n\n{link}", None, recipients, fail_silently=True)

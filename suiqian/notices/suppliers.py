@@ -1,0 +1,15 @@
+"""附件3 row 1 (已审核 / 未审核随迁子女入学实施细则县区数量) comes from the reviews of 实施细则."""
+
+from suiqian.reporting.suppliers import register
+
+from .queries import reviewed_rules_counts
+
+
+@register("rules_review.reviewed")
+def reviewed(unit, year):
+    return reviewed_rules_counts(unit, year)[0]
+
+
+@register("rules_review.unreviewed")
+def unreviewed(unit, year):
+    return reviewed_rules_counts(unit, year)[1]

@@ -1,0 +1,242 @@
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from suiqian.accounts.scope import Scope
+
+from . import forms, queries, services
+from .models import DocumentSubmission, NoticeAttachment, Requirement
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def notice_list(request):
+    scope = Scope.of(request.user)
+    return render(request, "notices/list.html", {
+        "inbox": queries.inbox(scope), "issued": queries.issued(scope),
+        "messages_unread": queries.unread_messages(scope)[:20],
+        "may_issue": scope.unit is not None and scope.may_issue(scope.unit)})
+
+
+@login_required
+def notice_new(request):
+    scope = Scope.of(request.user)
+    if scope.is_system or not scope.may_issue(scope.unit):
+        raise PermissionDenied("只有本单位的管理员或审核员可以发文")
+    children = list(scope.units().current().filter(parent=scope.unit))
+    context = {"children": children, "kinds": forms.requirement_kinds(),
+               "rows": range(forms.MAX_REQUIREMENT_ROWS), "contact_rows": range(3), "post": request.POST}
+    if request.method == "POST":
+        try:
+            chosen = set(request.POST.getlist("targets"))
+            notice = services.create_notice(
+                scope, request.user, scope.unit, wenhao=request.POST.get("wenhao", ""),
+                title=request.POST.get("title", ""), body=request.POST.get("body", ""),
+                contacts=forms.parse_contacts(request.POST), targets=[c for c in children if c.code in chosen],
+                requirements=forms.parse_requirements(request.POST),
+                attachments=forms.read_attachments(request.FILES))
+            if request.POST.get("publish"):
+                services.publish_notice(scope, request.user, notice)
+                messages.success(request, "通知已发布")
+            else:
+                messages.success(request, "已保存为草稿")
+            return redirect("notice_detail", notice.pk)
+        except services.NoticeError as e:
+            context["error"] = str(e)
+            return render(request, "notices/new.html", context, status=400)
+    return render(request, "notices/new.html", context)
+
+
+@login_required
+def notice_detail(request, pk):
+    scope = Scope.of(request.user)
+    notice = queries.get_notice(scope, pk)
+    services.mark_read(scope, request.user, notice)
+    own = scope.unit
+    mine = []
+    if own is not None and notice.targets.filter(unit=own).exists():
+        mine = [next(iter(queries.board(r, scope=scope)), None) for r in queries.requirements_for(notice, own)]
+        mine = [m for m in mine if m and m.unit.pk == own.pk]
+    is_issuer_side = scope.sees(notice.issuer)
+    may_forward = (own is not None and notice.status == notice.Status.PUBLISHED and scope.may_issue(own)
+                   and notice.targets.filter(unit=own).exists() and own.children.exists()
+                   and not notice.forwards.filter(issuer=own).exists())
+    return render(request, "notices/detail.html", {
+        "notice": notice, "mine": mine, "board": queries.completeness(notice, scope=scope) if is_issuer_side else [],
+        "is_issuer": scope.may_issue(notice.issuer), "may_forward": may_forward,
+        "my_forward": notice.forwards.filter(issuer=own).first() if own else None,
+        "read_receipts": notice.targets.select_related("unit", "read_by") if is_issuer_side else []})
+
+
+@login_required
+@require_POST
+def notice_publish(request, pk):
+    scope = Scope.of(request.user)
+    notice = queries.get_notice(scope, pk)
+    try:
+        services.publish_notice(scope, request.user, notice)
+        messages.success(request, "通知已发布")
+    except services.NotAllowed as e:
+        raise PermissionDenied(str(e)) from e
+    except services.NoticeError as e:
+        messages.error(request, str(e))
+    return redirect("notice_detail", pk)
+
+
+@login_required
+def notice_forward(request, pk):
+    scope = Scope.of(request.user)
+    parent = queries.get_notice(scope, pk)
+    own = scope.unit
+    if own is None or not scope.may_issue(own):
+        raise PermissionDenied("只有本单位的管理员或审核员可以转发")
+    requirements = queries.requirements_for(parent, own)
+    context = {"parent": parent, "requirements": requirements, "contact_rows": range(3), "post": request.POST,
+               "default_title": f"关于转发{parent.issuer.name}教育厅《{parent.title}》的通知"
+               if parent.issuer.level == 1 else f"关于转发《{parent.title}》的通知"}
+    if request.method == "POST":
+        try:
+            due = {r.pk: forms.parse_date(request.POST.get(f"due-{r.pk}"), f"事项“{r.title}”")
+                   for r in requirements}
+            notice = services.forward_notice(
+                scope, request.user, parent, own, wenhao=request.POST.get("wenhao", ""),
+                title=request.POST.get("title", ""), body=request.POST.get("body", ""),
+                contacts=forms.parse_contacts(request.POST), due_dates=due)
+            messages.success(request, "已转发给下级单位")
+            return redirect("notice_detail", notice.pk)
+        except services.NoticeError as e:
+            context["error"] = str(e)
+            return render(request, "notices/forward.html", context, status=400)
+    return render(request, "notices/forward.html", context)
+
+
+@login_required
+def notice_status_export(request, pk):
+    scope = Scope.of(request.user)
+    notice = queries.get_notice(scope, pk)
+    if not scope.sees(notice.issuer):
+        raise Http404
+    table = queries.status_table(notice, scope=scope)
+    response = HttpResponse(table.to_xlsx(), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(table.title + '.xlsx')}"
+    return response
+
+
+@login_required
+@require_POST
+def grant_extension(request, requirement_id):
+    scope = Scope.of(request.user)
+    requirement = get_object_or_404(Requirement, pk=requirement_id)
+    queries.get_notice(scope, requirement.notice_id)
+    try:
+        unit = scope.get_unit(request.POST.get("unit", ""))
+        day = forms.parse_date(request.POST.get("due_date"), "延期日期")
+        services.grant_extension(scope, request.user, requirement, unit, day, request.POST.get("reason", ""))
+        messages.success(request, f"已为{unit.name}延期至 {day}")
+    except services.NotAllowed as e:
+        raise PermissionDenied(str(e)) from e
+    except services.NoticeError as e:
+        messages.error(request, str(e))
+    return redirect("notice_detail", requirement.notice_id)
+
+
+# --- one unit's delivery of one requirement -------------------------------------------------
+
+def _requirement_and_unit(request, requirement_id, unit_code):
+    scope = Scope.of(request.user)
+    requirement = get_object_or_404(Requirement.objects.select_related("notice", "form"), pk=requirement_id)
+    unit = scope.get_unit(unit_code)
+    queries.get_notice(scope, requirement.notice_id)
+    if not queries.is_expected(requirement, unit):
+        raise Http404("该单位不是该事项的报送单位")
+    return scope, requirement, unit
+
+
+@login_required
+def submission_page(request, requirement_id, unit_code):
+    scope, requirement, unit = _requirement_and_unit(request, requirement_id, unit_code)
+    if requirement.kind == Requirement.Kind.FORM:
+        return redirect("form_page", requirement.form.code, unit.code)
+    versions = list(DocumentSubmission.objects.filter(requirement=requirement, unit=unit)
+                    .select_related("submitted_by", "decided_by").order_by("-version"))
+    latest = versions[0] if versions else None
+    row = next((r for r in queries.board(requirement) if r.unit.pk == unit.pk), None)
+    is_package = (requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES
+                  and Requirement.objects.filter(parent=requirement, notice__issuer=unit).exists())
+    return render(request, "notices/submission.html", {
+        "requirement": requirement, "unit": unit, "versions": versions, "latest": latest, "row": row,
+        "may_upload": scope.may_fill(unit) and not (latest and latest.status == "approved"),
+        "may_review": scope.may_review(unit) and latest is not None and latest.status == "submitted",
+        "package": queries.rules_package(requirement, unit) if is_package else None,
+        "highlighted": queries.highlighted(latest) if latest else None})
+
+
+def _submission_action(request, requirement_id, unit_code, action):
+    scope, requirement, unit = _requirement_and_unit(request, requirement_id, unit_code)
+    try:
+        messages.success(request, action(scope, requirement, unit))
+    except services.NotAllowed as e:
+        raise PermissionDenied(str(e)) from e
+    except services.NoticeError as e:
+        messages.error(request, str(e))
+    return redirect("submission_page", requirement.pk, unit.code)
+
+
+@login_required
+@require_POST
+def submission_upload(request, requirement_id, unit_code):
+    def upload(scope, requirement, unit):
+        f = request.FILES.get("file")
+        if f is None:
+            raise services.NoticeError("请选择要上传的文件")
+        if f.size > forms.MAX_ATTACHMENT_BYTES:
+            raise services.NoticeError("文件超过 20 MB")
+        s = services.submit_document(scope, request.user, requirement, unit, f.read(), f.name,
+                                     request.POST.get("note", ""))
+        return f"已报送第 {s.version} 版"
+    return _submission_action(request, requirement_id, unit_code, upload)
+
+
+@login_required
+@require_POST
+def submission_package(request, requirement_id, unit_code):
+    def package(scope, requirement, unit):
+        s = services.submit_rules_package(scope, request.user, requirement, unit)
+        return f"已上报实施细则汇总（第 {s.version} 版）"
+    return _submission_action(request, requirement_id, unit_code, package)
+
+
+@login_required
+@require_POST
+def submission_review(request, requirement_id, unit_code):
+    def review(scope, requirement, unit):
+        latest = DocumentSubmission.objects.filter(requirement=requirement, unit=unit).order_by("-version").first()
+        if latest is None:
+            raise services.NoticeError("尚无报送的材料")
+        approve = request.POST.get("decision") == "approve"
+        services.review_document(scope, request.user, latest, approve=approve, reason=request.POST.get("reason", ""))
+        return "已审核通过" if approve else "已退回"
+    return _submission_action(request, requirement_id, unit_code, review)
+
+
+@login_required
+def submission_download(request, pk):
+    scope = Scope.of(request.user)
+    submission = get_object_or_404(DocumentSubmission.objects.select_related("unit", "requirement__notice"), pk=pk)
+    if not scope.sees(submission.unit):  # the unit itself and every unit above it
+        raise Http404
+    return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.filename)
+
+
+@login_required
+def attachment_download(request, pk):
+    scope = Scope.of(request.user)
+    attachment = get_object_or_404(NoticeAttachment, pk=pk)
+    queries.get_notice(scope, attachment.notice_id)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
