@@ -146,6 +146,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Map polygons per province (<code>.geojson); point this elsewhere to use a map with an official 审图号.
+MAP_DIR = Path(os.environ.get("SUIQIAN_MAP_DIR", BASE_DIR / "dashboard" / "maps"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Served through the app, never directly: uploads are scoped like every other record.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -11,6 +11,10 @@ from suiqian.reporting import views as reporting
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/data", dashboard.dashboard_json, name="dashboard_data"),
+    path("dashboard/ranking.xlsx", dashboard.ranking_xlsx, name="ranking_xlsx"),
+    path("maps/<str:code>.geojson", dashboard.map_file, name="map_file"),
     path("login/", accounts.login, name="login"),
     path("logout/", accounts.logout, name="logout"),
     path("units/", divisions.own_unit, name="own_unit"),

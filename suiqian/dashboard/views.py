@@ -1,9 +1,19 @@
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from suiqian.accounts.scope import Scope
-from suiqian.reporting.queries import attention
+from suiqian.divisions.models import Division
+from suiqian.notices.queries import dashboard_completeness
+from suiqian.reporting.queries import attention, indicator_table, years_with_data
+
+from .queries import dashboard_data
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -11,3 +21,53 @@ def home(request):
     items = [{"text": item["text"], "url": reverse("form_page", args=[item["form"].code, item["unit"].code])}
              for item in attention(Scope.of(request.user))]
     return render(request, "dashboard/home.html", {"unit": request.user.unit, "attention": items})
+
+
+def _unit_and_year(request, scope: Scope) -> tuple[Division, int]:
+    years = years_with_data(scope) or [2020]
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() else years[0]
+    code = request.GET.get("unit") or (scope.unit.code if scope.unit else "140000")
+    return scope.get_unit(code, year), year
+
+
+@login_required
+def dashboard(request):
+    scope = Scope.of(request.user)
+    unit, year = _unit_and_year(request, scope)
+    data = dashboard_data(scope, unit, year)
+    return render(request, "dashboard/dashboard.html", {
+        "unit": unit, "year": year, "years": years_with_data(scope) or [year],
+        "data": data,
+        "province_code": unit.path.split("/")[0],
+        "completeness": dashboard_completeness(scope, unit)})
+
+
+@login_required
+def dashboard_json(request):
+    scope = Scope.of(request.user)
+    unit, year = _unit_and_year(request, scope)
+    return JsonResponse(dashboard_data(scope, unit, year), json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+def ranking_xlsx(request):
+    scope = Scope.of(request.user)
+    unit, year = _unit_and_year(request, scope)
+    if unit.level == Division.Level.COUNTY:
+        raise Http404("县级单位没有下级排名")
+    table = indicator_table(scope, unit, year).as_table()
+    response = HttpResponse(table.to_xlsx(), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename=ranking.xlsx"
+    return response
+
+
+@login_required
+def map_file(request, code):
+    """The province's map (replaceable: SUIQIAN_MAP_DIR), served to signed-in users only."""
+    if not code.isdigit() or len(code) != 6:
+        raise Http404
+    path = Path(settings.MAP_DIR) / f"{code}.geojson"
+    if not path.exists():
+        raise Http404("没有该省的地图文件")
+    return FileResponse(path.open("rb"), content_type="application/geo+json")

@@ -304,3 +304,25 @@ def highlighted(submission: DocumentSubmission):
     findings = [Finding(**{k: v for k, v in f.items() if k in Finding.__dataclass_fields__})
                 for f in submission.findings if f.get("code") != "UNREADABLE"]
     return highlight(paragraphs, findings)
+
+
+def dashboard_completeness(scope: Scope, unit: Division, limit: int = 5) -> list[Completeness]:
+    """Completeness of the latest notices issued by `unit` (or, for a county, what it owes)."""
+    notices = Notice.objects.filter(issuer=unit, status=Notice.Status.PUBLISHED)[:limit]
+    if not notices:
+        notices = [t.notice for t in NoticeTarget.objects.filter(unit=unit, notice__status=Notice.Status.PUBLISHED)
+                   .select_related("notice")[:limit]]
+    return [block for notice in notices for block in completeness(notice, scope=scope)]
+
+
+def reporting_lapses(scope: Scope, year: int, today: dt.date | None = None) -> list[UnitStatus]:
+    """Units in scope that delivered late or not at all, for requirements due in `year`."""
+    today = today or today_in_china()
+    lapses = []
+    requirements = (Requirement.objects.filter(notice__status=Notice.Status.PUBLISHED, due_date__year=year)
+                    .select_related("notice", "form"))
+    for requirement in requirements:
+        for row in board(requirement, today, scope):
+            if row.on_time is False or row.overdue:
+                lapses.append(row)
+    return lapses

@@ -3,12 +3,14 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from suiqian.lib.cli import add_scope_argument, scope_from_options
+from suiqian.lib.tabular import Column, Table
 from suiqian.reporting.models import Indicator
 from suiqian.reporting.queries import indicator_table
+from suiqian.supervision.queries import early_warnings
 
 
 class Command(BaseCommand):
-    help = "统计表：table 输出附件1样式的随迁子女入学情况统计表"
+    help = "统计：table 附件1样式统计表；warnings 预警名单"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -19,9 +21,16 @@ class Command(BaseCommand):
         table.add_argument("--indicator", help="指标代码（默认：该年有数据的第一个指标）")
         table.add_argument("-o", "--output", help="输出文件（xlsx 必填；csv 默认输出到屏幕）")
         add_scope_argument(table)
+        warnings = sub.add_parser("warnings", help="预警名单：低于全国比例、同比下降、逾期未报或逾期报送")
+        warnings.add_argument("--year", type=int, required=True)
+        warnings.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+        warnings.add_argument("-o", "--output")
+        add_scope_argument(warnings)
 
     def handle(self, *args, action, **opts):
         scope = scope_from_options(opts)
+        if action == "warnings":
+            return self._warnings(scope, opts)
         try:
             unit = scope.get_unit(opts["unit"], opts["year"])
         except Exception as e:
@@ -35,16 +44,23 @@ class Command(BaseCommand):
         table = indicator_table(scope, unit, opts["year"], indicator)
         if not any(r.has_data for r in table.rows):
             raise CommandError(f"{unit.name} {opts['year']} 年没有数据")
-        if opts["format"] == "csv":
-            text = table.as_table().to_csv()
-            if opts["output"]:
-                with open(opts["output"], "w", encoding="utf-8-sig", newline="") as f:
-                    f.write(text)
-            else:
-                sys.stdout.write(text)
-        else:
+        self._write(table.as_table(), opts)
+
+    def _warnings(self, scope, opts):
+        rows = [[w.unit.code, w.unit.name, w.reason, w.value] for w in early_warnings(scope, opts["year"])]
+        table = Table(f"{opts['year']}年预警名单", [Column("单位代码"), Column("单位名称", width=16),
+                                                   Column("原因", width=14), Column("数值", width=40)], rows)
+        self._write(table, opts)
+
+    def _write(self, table, opts):
+        if opts["format"] == "xlsx":
             if not opts["output"]:
                 raise CommandError("xlsx 格式需要用 -o 指定输出文件")
             with open(opts["output"], "wb") as f:
-                f.write(table.as_table().to_xlsx())
+                f.write(table.to_xlsx())
             self.stdout.write(f"已写入 {opts['output']}")
+        elif opts["output"]:
+            with open(opts["output"], "w", encoding="utf-8-sig", newline="") as f:
+                f.write(table.to_csv())
+        else:
+            sys.stdout.write(table.to_csv())
