@@ -1,8 +1,10 @@
+import json
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -64,10 +66,19 @@ def ranking_xlsx(request):
 
 @login_required
 def map_file(request, code):
-    """The province's map (replaceable: SUIQIAN_MAP_DIR), served to signed-in users only."""
+    """The province's map (replaceable: SUIQIAN_MAP_DIR), cut to the polygons the user may see."""
     if not code.isdigit() or len(code) != 6:
         raise Http404
     path = Path(settings.MAP_DIR) / f"{code}.geojson"
     if not path.exists():
         raise Http404("没有该省的地图文件")
-    return FileResponse(path.open("rb"), content_type="application/geo+json")
+    visible = set(Scope.of(request.user).units().values_list("code", flat=True))
+    features = [f for f in load_map(path, path.stat().st_mtime)["features"] if f["properties"]["code"] in visible]
+    return JsonResponse({"type": "FeatureCollection", "features": features},
+                        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+
+
+@lru_cache(maxsize=4)
+def load_map(path: Path, mtime: float) -> dict:
+    # mtime in the key: a replaced map file is read again without a restart.
+    return json.loads(path.read_text(encoding="utf-8"))
