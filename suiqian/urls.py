@@ -8,6 +8,7 @@ from suiqian.dashboard import views as dashboard
 from suiqian.divisions import views as divisions
 from suiqian.notices import views as notices
 from suiqian.reporting import views as reporting
+from suiqian.supervision import views as supervision
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -48,6 +49,14 @@ urlpatterns = [
     path("requirements/<int:requirement_id>/<str:unit_code>/review", notices.submission_review,
          name="submission_review"),
     path("submissions/<int:pk>/download", notices.submission_download, name="submission_download"),
+    path("supervision/", supervision.overview, name="supervision"),
+    path("supervision/key/<str:code>/notes", supervision.note_add, name="progress_note_add"),
+    path("supervision/inspections/new", supervision.inspection_new, name="inspection_new"),
+    path("supervision/inspections/<int:pk>/", supervision.inspection_detail, name="inspection_detail"),
+    path("supervision/inspections/<int:pk>/update", supervision.inspection_update, name="inspection_update"),
+    path("supervision/inspections/<int:pk>/sanctions", supervision.sanction_add, name="sanction_add"),
+    path("supervision/rankings/publish", supervision.ranking_publish, name="ranking_publish"),
+    path("supervision/rankings/<int:pk>/", supervision.ranking_detail, name="ranking_detail"),
     path("account/tokens/", api_views.tokens, name="api_tokens"),
     path("account/tokens/new", api_views.token_create, name="api_token_create"),
     path("account/tokens/<int:token_id>/revoke", api_views.token_revoke, name="api_token_revoke"),

@@ -138,9 +138,16 @@ def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao
     if not parent.targets.filter(unit=unit).exists() or parent.status != Notice.Status.PUBLISHED:
         raise NoticeError("只能转发本单位收到的通知")
     due_dates = due_dates or {}
-    specs = [RequirementSpec(title=r.title, kind=r.kind, document_type=r.document_type, form=r.form,
-                             due_date=due_dates.get(r.pk, r.due_date), parent=r)
-             for r in queries.requirements_for(parent, unit)]
+    specs = []
+    for r in queries.requirements_for(parent, unit):
+        units = []
+        if r.document_type == Requirement.DocumentType.KEY_COUNTY_PLAN:
+            # 一县一案 goes only to the key-supervision counties below, never to every county.
+            units = list(Division.objects.filter(parent=unit, key_listings__year=r.due_date.year).distinct())
+            if not units:
+                continue
+        specs.append(RequirementSpec(title=r.title, kind=r.kind, document_type=r.document_type, form=r.form,
+                                     due_date=due_dates.get(r.pk, r.due_date), parent=r, units=units))
     with transaction.atomic():
         notice = create_notice(scope, user, unit, wenhao=wenhao, title=title, body=body, contacts=contacts,
                                requirements=[*specs, *extra], forwarded_from=parent)

@@ -335,8 +335,9 @@ def indicator_table(scope: Scope, parent: Division, year: int, indicator: Indica
     rows = []
     for child in scope.units().filter(parent=parent).existing_in(year):
         found, basis = values.get(child.pk, ({}, ""))
-        rows.append(IndicatorRow(child, child.name, _sum_fields(found, indicator.numerator),
-                                 _sum_fields(found, indicator.denominator), national_value, basis))
+        numerator = _sum_fields(found, indicator.numerator) if indicator else None
+        denominator = _sum_fields(found, indicator.denominator) if indicator else None
+        rows.append(IndicatorRow(child, child.name, numerator, denominator, national_value, basis))
     with_data = sorted((r for r in rows if r.has_data),
                        key=lambda r: (-(Decimal(r.numerator) / r.denominator if r.denominator else 0), r.unit.code))
     total = IndicatorRow(parent, parent.name,

@@ -42,7 +42,7 @@ def enrollment_table(request):
         return _download(table.as_table().to_xlsx(), f"{table.title}.xlsx", XLSX)
     parents = scope.units().existing_in(year).filter(level__lt=Division.Level.COUNTY)
     return render(request, "reporting/enrollment_table.html",
-                  {"table": table, "years": years, "parents": parents})
+                  {"table": table, "years": years, "parents": parents, "may_publish": scope.may_issue(unit)})
 
 
 # --- forms -------------------------------------------------------------------------------

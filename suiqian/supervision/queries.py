@@ -57,3 +57,61 @@ def early_warnings(scope: Scope, year: int, today=None) -> list[Warning]:
                                 f"{lapse.requirement.title}（截止 {lapse.due_date}）"))
     own = scope.unit.pk if scope.unit else None
     return sorted((w for w in warnings if w.unit.pk != own), key=lambda w: (w.unit.code, w.reason))
+
+
+# --- key counties, inspections, rankings ---------------------------------------------------------
+
+@dataclass
+class KeyCountyStatus:
+    listing: KeySupervisionListing
+    plans: list  # DocumentSubmission rows: the county's own and its city's, newest first
+    filed: bool  # 备案: the province approved a plan covering the county
+    notes: list
+
+
+def key_counties(scope: Scope, year: int) -> list[KeyCountyStatus]:
+    from suiqian.notices.models import DocumentSubmission, Requirement
+
+    from .models import ProgressNote
+
+    out = []
+    for listing in key_listings(scope, year):
+        county = listing.unit
+        plans = list(DocumentSubmission.objects.filter(
+            requirement__document_type=Requirement.DocumentType.KEY_COUNTY_PLAN,
+            unit__in=[county, county.parent]).select_related("unit", "requirement__notice").order_by("-submitted_at"))
+        filed = any(p.status == "approved" and p.requirement.notice.issuer.level == Division.Level.PROVINCE
+                    for p in plans)
+        notes = list(ProgressNote.objects.filter(unit=county, year=year).select_related("author"))
+        out.append(KeyCountyStatus(listing, plans, filed, notes))
+    return out
+
+
+def inspections(scope: Scope):
+    from .models import Inspection
+
+    return scope.filter(Inspection.objects.all()).select_related("unit", "inspector").prefetch_related("sanctions")
+
+
+def published_rankings(scope: Scope):
+    from .models import PublishedRanking
+
+    return scope.filter(PublishedRanking.objects.all()).select_related("unit", "published_by")
+
+
+def ranking_changes(scope: Scope, ranking) -> list[dict]:
+    """What changed since the ranking was published: rows whose counts differ from today's data."""
+    from suiqian.reporting.models import Indicator
+    from suiqian.reporting.queries import indicator_table
+
+    indicator = Indicator.objects.filter(code=ranking.indicator["code"]).first()
+    current = {r.unit.code: r for r in indicator_table(scope, ranking.unit, ranking.year, indicator).rows}
+    changes = []
+    for row in ranking.rows:
+        now = current.get(row["code"])
+        now_values = (now.numerator, now.denominator) if now else (None, None)
+        if now_values != (row["numerator"], row["denominator"]):
+            changes.append({"code": row["code"], "name": row["name"], "published": row,
+                            "numerator": now_values[0], "denominator": now_values[1],
+                            "ratio": str(now.ratio) if now and now.ratio is not None else None})
+    return changes

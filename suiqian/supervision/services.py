@@ -1,13 +1,15 @@
-"""Writes: key-supervision lists."""
+"""Writes: key-supervision lists, progress notes, inspections, 约谈/通报, published rankings."""
 
+import datetime as dt
 from pathlib import Path
 
 import yaml
 from django.db import transaction
 
+from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 
-from .models import KeySupervisionListing
+from .models import Inspection, KeySupervisionListing, ProgressNote, PublishedRanking, Sanction
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -34,3 +36,98 @@ def load_key_list(path: Path) -> int:
 
 def load_key_lists() -> int:
     return sum(load_key_list(p) for p in sorted(DATA_DIR.glob("key-counties-*.yaml")))
+
+
+# --- key counties, inspections, 约谈/通报, published rankings -------------------------------------
+
+
+class SupervisionError(Exception):
+    """A domain error whose message is shown to the user as it is."""
+
+
+class NotAllowed(SupervisionError):
+    pass
+
+
+def _require_supervisor(scope: Scope, unit: Division) -> None:
+    """Inspections and sanctions are made by a unit above the inspected one, by its 审核员 or 管理员."""
+    if scope.is_system:
+        return
+    if not (scope.has_role("reviewer") or scope.has_role("admin")) or not scope.sees(unit) or unit.pk == scope.unit.pk:
+        raise NotAllowed("只有上级单位的审核员或管理员可以开展检查")
+
+
+def add_progress_note(scope: Scope, user, unit: Division, year: int, text: str) -> ProgressNote:
+    if not scope.sees(unit) or not (scope.has_role("filler") or scope.has_role("reviewer") or scope.has_role("admin")):
+        raise NotAllowed("您没有记录该单位工作进展的权限")
+    text = (text or "").strip()
+    if not text:
+        raise SupervisionError("进展内容不能为空")
+    if not KeySupervisionListing.objects.filter(unit=unit, year=year).exists():
+        raise SupervisionError(f"{unit.name}不在 {year} 年重点督促名单中")
+    return ProgressNote.objects.create(unit=unit, year=year, text=text, author=user)
+
+
+@transaction.atomic
+def create_inspection(scope: Scope, user, unit: Division, *, plan: str, date: dt.date, findings: str = "",
+                      rectification: str = "", rectification_due: dt.date | None = None) -> Inspection:
+    _require_supervisor(scope, unit)
+    if not (plan or "").strip():
+        raise SupervisionError("请填写检查计划")
+    if rectification_due and rectification_due < date:
+        raise SupervisionError("整改期限不能早于检查日期")
+    status = Inspection.Status.RECTIFYING if (rectification or "").strip() else Inspection.Status.PLANNED
+    return Inspection.objects.create(inspector=scope.unit or unit.parent, unit=unit, plan=plan.strip(), date=date,
+                                     findings=findings.strip(), rectification=rectification.strip(),
+                                     rectification_due=rectification_due, status=status, created_by=user)
+
+
+@transaction.atomic
+def update_inspection(scope: Scope, user, inspection: Inspection, *, status: str, findings: str | None = None,
+                      rectification: str | None = None, rectification_due: dt.date | None = None) -> Inspection:
+    _require_supervisor(scope, inspection.unit)
+    if status not in Inspection.Status.values:
+        raise SupervisionError("状态无效")
+    inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
+    inspection.status = status
+    if findings is not None:
+        inspection.findings = findings.strip()
+    if rectification is not None:
+        inspection.rectification = rectification.strip()
+    if rectification_due is not None:
+        inspection.rectification_due = rectification_due
+    inspection.save()
+    return inspection
+
+
+def record_sanction(scope: Scope, user, inspection: Inspection, *, kind: str, date: dt.date, text: str) -> Sanction:
+    _require_supervisor(scope, inspection.unit)
+    if kind not in Sanction.Kind.values:
+        raise SupervisionError("请选择约谈或通报")
+    if not (text or "").strip():
+        raise SupervisionError("请填写约谈或通报的内容")
+    if not inspection.findings:
+        raise SupervisionError("约谈、通报须针对检查发现的问题，请先记录检查发现")
+    return Sanction.objects.create(inspection=inspection, kind=kind, date=date, text=text.strip(), created_by=user)
+
+
+def publish_ranking(scope: Scope, user, unit: Division, year: int) -> PublishedRanking:
+    """Freeze the 附件1 of `unit` for `year` as it stands now: definition and every row."""
+    from suiqian.reporting.queries import indicator_table
+
+    if not scope.is_system and not (scope.may_issue(unit)):
+        raise NotAllowed("只有本单位的管理员或审核员可以发布排名")
+    table = indicator_table(scope, unit, year)
+    if not any(r.has_data for r in table.rows):
+        raise SupervisionError(f"{unit.name} {year} 年没有数据，不能发布排名")
+    ind = table.indicator
+    return PublishedRanking.objects.create(
+        unit=unit, year=year, title=table.title, published_by=user,
+        indicator={"code": ind.code, "label": ind.label, "numerator": ind.numerator, "denominator": ind.denominator},
+        rows=[_frozen_row(r) for r in table.rows if r.has_data], total=_frozen_row(table.total),
+        national_ratio=str(table.national_ratio.ratio) if table.national_ratio else "")
+
+
+def _frozen_row(row) -> dict:
+    return {"code": row.unit.code, "name": row.name, "numerator": row.numerator, "denominator": row.denominator,
+            "ratio": str(row.ratio) if row.ratio is not None else None, "basis": row.basis}

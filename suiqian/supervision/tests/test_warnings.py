@@ -1,0 +1,29 @@
+import csv
+import io
+
+from django.core.management import call_command
+
+from suiqian.conftest import client_for
+
+BELOW_2020 = {"太原市", "忻州市", "晋中市", "临汾市", "运城市", "朔州市"}  # 附件1 under the national 85.80 %
+
+
+def test_the_2020_warning_list_names_the_cities_below_the_national_ratio(seeded, capsys):
+    call_command("stats", "warnings", "--year", "2020", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["单位代码", "单位名称", "原因", "数值"]
+    below = {r[1] for r in rows[1:] if r[2] == "低于全国比例"}
+    assert below == BELOW_2020
+    assert next(r for r in rows if r[1] == "朔州市")[3] == "66.17%（全国 85.80%）"
+
+
+def test_late_and_missing_reporting_is_a_warning(seeded_notices, capsys):
+    call_command("stats", "warnings", "--year", "2021", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))[1:]
+    assert ("140525", "泽州县", "逾期未报") in {(r[0], r[1], r[2]) for r in rows}
+    assert len({r[0] for r in rows if r[2] == "逾期未报"}) == 11 + 6
+
+
+def test_a_city_sees_only_its_own_counties_warnings(client, seeded_notices, city_user):
+    body = client_for(client, city_user).get("/supervision/?year=2021").content.decode()
+    assert "泽州县" in body and "太原市" not in body and "朔州市" not in body

@@ -1,0 +1,134 @@
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from suiqian.accounts.scope import Scope
+from suiqian.reporting.queries import years_with_data
+
+from . import queries, services
+from .models import Inspection, PublishedRanking, Sanction
+
+
+def _year(request, scope) -> int:
+    text = request.GET.get("year", "")
+    return int(text) if text.isdigit() else (years_with_data(scope) or [2021])[0]
+
+
+def _date(text: str, label: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat((text or "").strip())
+    except ValueError as e:
+        raise services.SupervisionError(f"{label}的格式应为 年-月-日") from e
+
+
+@login_required
+def overview(request):
+    scope = Scope.of(request.user)
+    year = _year(request, scope)
+    return render(request, "supervision/overview.html", {
+        "year": year, "years": sorted(set(years_with_data(scope)) | {2021}, reverse=True),
+        "warnings": queries.early_warnings(scope, year), "key_counties": queries.key_counties(scope, 2021),
+        "inspections": queries.inspections(scope)[:50], "rankings": queries.published_rankings(scope)[:20],
+        "targets": scope.units().current().exclude(pk=getattr(scope.unit, "pk", None)).order_by("code")})
+
+
+def _act(request, action, redirect_to):
+    try:
+        messages.success(request, action())
+    except services.NotAllowed as e:
+        raise PermissionDenied(str(e)) from e
+    except services.SupervisionError as e:
+        messages.error(request, str(e))
+    return redirect(*redirect_to)
+
+
+@login_required
+@require_POST
+def note_add(request, code):
+    scope = Scope.of(request.user)
+    unit = scope.get_unit(code)
+
+    def add():
+        services.add_progress_note(scope, request.user, unit, int(request.POST.get("year", 2021)),
+                                   request.POST.get("text", ""))
+        return "已记录工作进展"
+    return _act(request, add, ("supervision",))
+
+
+@login_required
+@require_POST
+def inspection_new(request):
+    scope = Scope.of(request.user)
+
+    def create():
+        unit = scope.get_unit(request.POST.get("unit", ""))
+        due = request.POST.get("rectification_due")
+        inspection = services.create_inspection(
+            scope, request.user, unit, plan=request.POST.get("plan", ""),
+            date=_date(request.POST.get("date"), "检查日期"), findings=request.POST.get("findings", ""),
+            rectification=request.POST.get("rectification", ""),
+            rectification_due=_date(due, "整改期限") if due else None)
+        return f"已登记对{inspection.unit.name}的检查"
+    return _act(request, create, ("supervision",))
+
+
+@login_required
+def inspection_detail(request, pk):
+    scope = Scope.of(request.user)
+    inspection = get_object_or_404(queries.inspections(scope), pk=pk)
+    return render(request, "supervision/inspection.html", {
+        "inspection": inspection, "statuses": Inspection.Status.choices, "kinds": Sanction.Kind.choices,
+        "may_act": scope.is_system or (scope.unit.pk != inspection.unit_id and scope.sees(inspection.unit)
+                                       and (scope.has_role("reviewer") or scope.has_role("admin")))})
+
+
+@login_required
+@require_POST
+def inspection_update(request, pk):
+    scope = Scope.of(request.user)
+    inspection = get_object_or_404(queries.inspections(scope), pk=pk)
+
+    def update():
+        due = request.POST.get("rectification_due")
+        services.update_inspection(scope, request.user, inspection, status=request.POST.get("status", ""),
+                                   findings=request.POST.get("findings"), rectification=request.POST.get("rectification"),
+                                   rectification_due=_date(due, "整改期限") if due else None)
+        return "已更新"
+    return _act(request, update, ("inspection_detail", pk))
+
+
+@login_required
+@require_POST
+def sanction_add(request, pk):
+    scope = Scope.of(request.user)
+    inspection = get_object_or_404(queries.inspections(scope), pk=pk)
+
+    def add():
+        s = services.record_sanction(scope, request.user, inspection, kind=request.POST.get("kind", ""),
+                                     date=_date(request.POST.get("date"), "日期"), text=request.POST.get("text", ""))
+        return f"已记录{s.get_kind_display()}"
+    return _act(request, add, ("inspection_detail", pk))
+
+
+@login_required
+@require_POST
+def ranking_publish(request):
+    scope = Scope.of(request.user)
+
+    def publish():
+        unit = scope.get_unit(request.POST.get("unit", ""))
+        ranking = services.publish_ranking(scope, request.user, unit, int(request.POST.get("year", "0") or 0))
+        return f"已发布《{ranking.title}》"
+    return _act(request, publish, ("supervision",))
+
+
+@login_required
+def ranking_detail(request, pk):
+    scope = Scope.of(request.user)
+    ranking = get_object_or_404(queries.published_rankings(scope), pk=pk)
+    return render(request, "supervision/ranking.html",
+                  {"ranking": ranking, "changes": queries.ranking_changes(scope, ranking)})
