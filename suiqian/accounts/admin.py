@@ -1,10 +1,9 @@
 """Django admin for the province's 管理员, every list restricted by the scope helper."""
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Role, RoleGrant, User
+from .models import RoleGrant, User
 from .scope import Scope
 
 

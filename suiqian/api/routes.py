@@ -8,7 +8,7 @@ from ninja.security import HttpBearer
 
 from suiqian.accounts.scope import Scope
 from suiqian.reporting import queries, services
-from suiqian.reporting.models import FormDefinition, Report
+from suiqian.reporting.models import FormDefinition
 
 from .services import user_for_key
 

@@ -4,19 +4,17 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
+from suiqian.lib.http import table_download
 from suiqian.notices.queries import dashboard_completeness
 from suiqian.reporting.queries import attention, indicator_table, years_with_data
 
 from .queries import dashboard_data
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @login_required
 def home(request):
@@ -58,10 +56,7 @@ def ranking_xlsx(request):
     unit, year = _unit_and_year(request, scope)
     if unit.level == Division.Level.COUNTY:
         raise Http404("县级单位没有下级排名")
-    table = indicator_table(scope, unit, year).as_table()
-    response = HttpResponse(table.to_xlsx(), content_type=XLSX)
-    response["Content-Disposition"] = "attachment; filename=ranking.xlsx"
-    return response
+    return table_download(indicator_table(scope, unit, year).as_table(), "xlsx")
 
 
 @login_required

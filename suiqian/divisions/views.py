@@ -6,7 +6,6 @@ from suiqian.accounts.scope import Scope
 from suiqian.supervision.models import KeySupervisionListing
 from suiqian.supervision.queries import key_listings_of
 
-from .models import Division
 
 
 @login_required

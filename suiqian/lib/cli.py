@@ -27,3 +27,21 @@ def scope_from_options(options) -> Scope:
     """Commands act for the operator unless told to act as a user — then that user's scope applies."""
     user = user_from_options(options)
     return Scope.system() if user is None else Scope.of(user)
+
+
+def write_table(command, table, options) -> None:
+    """Print a table as CSV, or write it to -o as CSV (UTF-8 with BOM, for Excel) or xlsx."""
+    import sys
+
+    output, fmt = options.get("output"), options.get("format", "csv")
+    if fmt == "xlsx":
+        if not output:
+            raise CommandError("xlsx 格式需要用 -o 指定输出文件")
+        with open(output, "wb") as f:
+            f.write(table.to_xlsx())
+        command.stdout.write(f"已写入 {output}")
+    elif output:
+        with open(output, "w", encoding="utf-8-sig", newline="") as f:
+            f.write(table.to_csv())
+    else:
+        sys.stdout.write(table.to_csv())

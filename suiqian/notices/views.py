@@ -1,19 +1,15 @@
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from suiqian.accounts.scope import Scope
+from suiqian.lib.http import table_download
 
 from . import forms, queries, services
 from .models import DocumentSubmission, NoticeAttachment, Requirement
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @login_required
 def notice_list(request):
@@ -122,10 +118,7 @@ def notice_status_export(request, pk):
     notice = queries.get_notice(scope, pk)
     if not scope.sees(notice.issuer):
         raise Http404
-    table = queries.status_table(notice, scope=scope)
-    response = HttpResponse(table.to_xlsx(), content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(table.title + '.xlsx')}"
-    return response
+    return table_download(queries.status_table(notice, scope=scope), "xlsx")
 
 
 @login_required

@@ -1,26 +1,17 @@
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
+from suiqian.lib.http import XLSX, download, table_download
 
 from . import queries, services
 from .models import FormDefinition
 from .queries import indicator_table, years_with_data
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _download(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 def _int_or_none(value):
@@ -36,10 +27,8 @@ def enrollment_table(request):
     unit = scope.get_unit(request.GET.get("unit") or default_code, year)
     table = indicator_table(scope, unit, year)
     fmt = request.GET.get("format")
-    if fmt == "csv":
-        return _download(table.as_table().to_csv(bom=True), f"{table.title}.csv", "text/csv; charset=utf-8")
-    if fmt == "xlsx":
-        return _download(table.as_table().to_xlsx(), f"{table.title}.xlsx", XLSX)
+    if fmt in ("csv", "xlsx"):
+        return table_download(table.as_table(), fmt)
     parents = scope.units().existing_in(year).filter(level__lt=Division.Level.COUNTY)
     return render(request, "reporting/enrollment_table.html",
                   {"table": table, "years": years, "parents": parents, "may_publish": scope.may_issue(unit)})
@@ -173,7 +162,7 @@ def form_template(request, code):
     from .excel import render_form_workbook
 
     form = get_object_or_404(FormDefinition, code=code)
-    return _download(render_form_workbook(form.parsed), f"{form.title}（空表）.xlsx", XLSX)
+    return download(render_form_workbook(form.parsed), f"{form.title}（空表）.xlsx", XLSX)
 
 
 @login_required
@@ -184,7 +173,7 @@ def form_export(request, code, unit_code):
     page = queries.form_page(scope, form, unit)
     values = {c.field.code: c.value for row in page.rows for c in row if c.field}
     data = render_form_workbook(form.parsed, values=values, unit_name=unit.bureau_name)
-    return _download(data, f"{unit.name}{form.title}.xlsx", XLSX)
+    return download(data, f"{unit.name}{form.title}.xlsx", XLSX)
 
 
 def _report(form, unit):

@@ -10,7 +10,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.reporting.queries import years_with_data
 
 from . import queries, services
-from .models import Inspection, PublishedRanking, Sanction
+from .models import Inspection, Sanction
 
 
 def _year(request, scope) -> int:

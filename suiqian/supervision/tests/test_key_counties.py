@@ -37,6 +37,6 @@ def test_a_plan_approved_by_the_province_is_filed(seeded_notices, province_user)
 def test_progress_notes_only_for_listed_counties(seeded, county_user, province_user):
     with pytest.raises(services.SupervisionError, match="不在 2021 年重点督促名单中"):
         services.add_progress_note(Scope.of(county_user), county_user, unit("140525"), 2021, "x")
-    note = services.add_progress_note(Scope.of(province_user), province_user, unit("140427"), 2021, "壶关县新建学校开工")
+    services.add_progress_note(Scope.of(province_user), province_user, unit("140427"), 2021, "壶关县新建学校开工")
     notes = {k.listing.unit.code: [n.text for n in k.notes] for k in key_counties(Scope.of(province_user), 2021)}
     assert notes["140427"] == ["壶关县新建学校开工"] and notes["140212"] == []

@@ -1,9 +1,8 @@
 import datetime as dt
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.lib.cli import add_scope_argument, scope_from_options
+from suiqian.lib.cli import add_scope_argument, scope_from_options, write_table
 from suiqian.notices.queries import status_table, visible_notices
 
 
@@ -27,14 +26,4 @@ class Command(BaseCommand):
         if len(notices) > 1:
             raise CommandError(f"有 {len(notices)} 份通知使用文号 {opts['wenhao']}，请用 --as 限定单位")
         table = status_table(notices[0], opts["date"], None if scope.is_system else scope)
-        if opts["format"] == "xlsx":
-            if not opts["output"]:
-                raise CommandError("xlsx 格式需要用 -o 指定输出文件")
-            with open(opts["output"], "wb") as f:
-                f.write(table.to_xlsx())
-            self.stdout.write(f"已写入 {opts['output']}")
-        elif opts["output"]:
-            with open(opts["output"], "w", encoding="utf-8-sig", newline="") as f:
-                f.write(table.to_csv())
-        else:
-            sys.stdout.write(table.to_csv())
+        write_table(self, table, opts)

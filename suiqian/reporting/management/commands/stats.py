@@ -1,8 +1,6 @@
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.lib.cli import add_scope_argument, scope_from_options
+from suiqian.lib.cli import add_scope_argument, scope_from_options, write_table
 from suiqian.lib.tabular import Column, Table
 from suiqian.reporting.models import Indicator
 from suiqian.reporting.queries import indicator_table
@@ -44,23 +42,10 @@ class Command(BaseCommand):
         table = indicator_table(scope, unit, opts["year"], indicator)
         if not any(r.has_data for r in table.rows):
             raise CommandError(f"{unit.name} {opts['year']} 年没有数据")
-        self._write(table.as_table(), opts)
+        write_table(self, table.as_table(), opts)
 
     def _warnings(self, scope, opts):
         rows = [[w.unit.code, w.unit.name, w.reason, w.value] for w in early_warnings(scope, opts["year"])]
         table = Table(f"{opts['year']}年预警名单", [Column("单位代码"), Column("单位名称", width=16),
                                                    Column("原因", width=14), Column("数值", width=40)], rows)
-        self._write(table, opts)
-
-    def _write(self, table, opts):
-        if opts["format"] == "xlsx":
-            if not opts["output"]:
-                raise CommandError("xlsx 格式需要用 -o 指定输出文件")
-            with open(opts["output"], "wb") as f:
-                f.write(table.to_xlsx())
-            self.stdout.write(f"已写入 {opts['output']}")
-        elif opts["output"]:
-            with open(opts["output"], "w", encoding="utf-8-sig", newline="") as f:
-                f.write(table.to_csv())
-        else:
-            sys.stdout.write(table.to_csv())
+        write_table(self, table, opts)
