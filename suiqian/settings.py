@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "suiqian.accounts.audit.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "suiqian.urls"

@@ -18,6 +18,7 @@ urlpatterns = [
     path("maps/<str:code>.geojson", dashboard.map_file, name="map_file"),
     path("login/", accounts.login, name="login"),
     path("logout/", accounts.logout, name="logout"),
+    path("audit/", accounts.audit_log, name="audit_log"),
     path("units/", divisions.own_unit, name="own_unit"),
     path("units/<str:code>/", divisions.unit, name="unit"),
     path("stats/enrollment/", reporting.enrollment_table, name="enrollment_table"),

@@ -39,3 +39,40 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return self.get_role_display()
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, from where: logins, permission changes, data changes, decisions, exports."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "登录"
+        LOGIN_FAILED = "login_failed", "登录失败"
+        LOGOUT = "logout", "退出"
+        ROLE_GRANTED = "role_granted", "授予角色"
+        ROLE_REVOKED = "role_revoked", "撤销角色"
+        USER_CHANGED = "user_changed", "修改用户"
+        DATA_CHANGED = "data_changed", "修改数据"
+        SUBMITTED = "submitted", "上报"
+        APPROVED = "approved", "审核通过"
+        RETURNED = "returned", "退回"
+        UNLOCKED = "unlocked", "解锁"
+        DOCUMENT = "document", "报送材料"
+        NOTICE = "notice", "发文"
+        EXTENSION = "extension", "延期"
+        SUPERVISION = "supervision", "督导"
+        TOKEN = "token", "接口令牌"
+        EXPORT_PERSONAL = "export_personal", "导出个人信息"
+        IMPORT = "import", "导入"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+    username = models.CharField(max_length=150, blank=True)  # kept when the user is gone, and for failed logins
+    unit = models.ForeignKey("divisions.Division", models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    target = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = verbose_name_plural = "审计日志"

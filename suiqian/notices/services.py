@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.files import DocumentTypeError, sniff_document_type
@@ -125,6 +126,8 @@ def publish_notice(scope: Scope, user, notice: Notice) -> Notice:
     notice.status, notice.published_at = Notice.Status.PUBLISHED, timezone.now()
     notice.save()
     notice.refresh_from_db()
+    audit.record(audit.Action.NOTICE, user=user, unit=notice.issuer, target=notice.wenhao,
+                 detail={"title": notice.title, "targets": notice.targets.count()})
     link = f"/notices/{notice.pk}/"
     InboxMessage.objects.bulk_create([InboxMessage(unit=t.unit, text=f"收到通知：{notice.wenhao}《{notice.title}》",
                                                    link=link) for t in notice.targets.select_related("unit")])
@@ -191,6 +194,8 @@ def submit_document(scope: Scope, user, requirement: Requirement, unit: Division
         submitted_at=at or timezone.now(), submitted_by=user,
         file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
         findings=_policy_findings(requirement, data, safe_name))
+    audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
+                 detail={"version": version, "file": safe_name, "sha256": submission.sha256})
     return submission
 
 
@@ -229,6 +234,8 @@ def review_document(scope: Scope, user, submission: DocumentSubmission, *, appro
     submission.status = DocumentSubmission.Status.APPROVED if approve else DocumentSubmission.Status.RETURNED
     submission.decided_at, submission.decided_by, submission.decision_reason = timezone.now(), user, reason
     submission.save()
+    audit.record(audit.Action.APPROVED if approve else audit.Action.RETURNED, user=user, unit=submission.unit,
+                 target=submission.requirement.title, detail={"version": submission.version, "reason": reason})
     verdict = "已审核通过" if approve else f"被退回：{reason}"
     InboxMessage.objects.create(unit=submission.unit, text=f"{submission.requirement.title}（第 {submission.version} 版）{verdict}",
                                 link=f"/notices/{submission.requirement.notice_id}/")
@@ -287,6 +294,8 @@ def grant_extension(scope: Scope, user, requirement: Requirement, unit: Division
     extension, _ = Extension.objects.update_or_create(
         requirement=requirement, unit=unit,
         defaults={"due_date": due_date, "reason": reason, "granted_by": user})
+    audit.record(audit.Action.EXTENSION, user=user, unit=unit, target=requirement.title,
+                 detail={"due_date": due_date.isoformat(), "reason": reason})
     InboxMessage.objects.create(unit=unit, text=f"“{requirement.title}”截止日期延至 {_fmt(due_date)}：{reason}",
                                 link=f"/notices/{requirement.notice_id}/")
     return extension

@@ -17,6 +17,7 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
+from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 
@@ -218,6 +219,8 @@ def save_values(scope: Scope, user, form: FormDefinition, unit: Division, raw: d
         report.save()
         ReportEvent.objects.create(report=report, user=user, action=action, from_status=from_status,
                                    to_status=report.status, changes=changes)
+        audit.record(audit.Action.IMPORT if action == ReportEvent.Action.IMPORT else audit.Action.DATA_CHANGED,
+                     user=user, unit=unit, target=form.title, detail={"changes": changes})
     return report
 
 
@@ -259,6 +262,14 @@ def _transition(report: Report, user, action: str, to_status: str, *, comment: s
     report.save()
     ReportEvent.objects.create(report=report, user=user, action=action, from_status=from_status,
                                to_status=to_status, comment=comment, cell_comments=event_cell_comments or {})
+    audit.record(_AUDIT_OF_ACTION[action], user=user, unit=report.unit, target=report.form.title,
+                 detail={"from": from_status, "to": to_status, "comment": comment})
+
+
+_AUDIT_OF_ACTION = {
+    ReportEvent.Action.SUBMIT: audit.Action.SUBMITTED, ReportEvent.Action.APPROVE: audit.Action.APPROVED,
+    ReportEvent.Action.RETURN: audit.Action.RETURNED, ReportEvent.Action.UNLOCK: audit.Action.UNLOCKED,
+}
 
 
 def _lock_for_review(scope: Scope, report: Report, expected: str) -> Report:

@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
+from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 
@@ -77,6 +78,7 @@ def create_inspection(scope: Scope, user, unit: Division, *, plan: str, date: dt
     if rectification_due and rectification_due < date:
         raise SupervisionError("整改期限不能早于检查日期")
     status = Inspection.Status.RECTIFYING if (rectification or "").strip() else Inspection.Status.PLANNED
+    audit.record(audit.Action.SUPERVISION, user=user, unit=unit, target=plan, detail={"event": "inspection"})
     return Inspection.objects.create(inspector=scope.unit or unit.parent, unit=unit, plan=plan.strip(), date=date,
                                      findings=findings.strip(), rectification=rectification.strip(),
                                      rectification_due=rectification_due, status=status, created_by=user)
@@ -108,6 +110,8 @@ def record_sanction(scope: Scope, user, inspection: Inspection, *, kind: str, da
         raise SupervisionError("请填写约谈或通报的内容")
     if not inspection.findings:
         raise SupervisionError("约谈、通报须针对检查发现的问题，请先记录检查发现")
+    audit.record(audit.Action.SUPERVISION, user=user, unit=inspection.unit, target=inspection.plan,
+                 detail={"event": kind, "text": text.strip()})
     return Sanction.objects.create(inspection=inspection, kind=kind, date=date, text=text.strip(), created_by=user)
 
 
