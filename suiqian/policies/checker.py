@@ -1,0 +1,171 @@
+"""Checks a county's 随迁子女入学实施细则 against rules.yaml, sentence by sentence."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .extraction import extract_paragraphs
+from .language import Sentence, clause_bounds, document_sentences, is_alternative, is_negated
+from .numerals import Duration, find_durations
+from .rules import Rule, RuleSet, load_rules
+
+# How far after a duration its subject may come: 近两年的城镇职工养老保险缴费记录.
+FOLLOWING_WINDOW = 12
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    paragraph: int  # 1-based
+    start: int  # character span of the offending sentence within its paragraph
+    end: int
+    text: str  # the sentence
+    explanation: str
+    clause: str
+
+    def to_dict(self) -> dict:
+        """The JSON shape of `suiqian policy check`: the explanation goes out as `rule`."""
+        data = asdict(self)
+        data["rule"] = data.pop("explanation")
+        return {key: data[key] for key in ("code", "severity", "paragraph", "start", "end", "text", "rule", "clause")}
+
+
+@dataclass(frozen=True)
+class Mention:
+    code: str
+    start: int
+    end: int
+
+
+def check_file(data: bytes, filename: str, rules: RuleSet | None = None) -> list[Finding]:
+    """Findings in an uploaded file; ExtractionError when it cannot be read."""
+    return check_paragraphs(extract_paragraphs(data, filename), rules)
+
+
+def check_paragraphs(paragraphs: list[str], rules: RuleSet | None = None) -> list[Finding]:
+    rules = rules or load_rules()
+    sentences = document_sentences(paragraphs, rules.language)
+    found: dict[tuple[str, int, int], Finding] = {}
+    for sentence in sentences:
+        for mention in _phrase_mentions(sentence, rules) + _duration_mentions(sentence, rules):
+            _add(found, rules.rule(mention.code), sentence)
+    for rule in rules.rules:
+        if rule.kind == "property_only":
+            for sentence in _property_only_sentences(sentences, rule, rules):
+                _add(found, rule, sentence)
+    order = {rule.code: i for i, rule in enumerate(rules.rules)}
+    return sorted(found.values(), key=lambda f: (f.paragraph, f.start, order[f.code]))
+
+
+def _add(found: dict, rule: Rule, sentence: Sentence) -> None:
+    key = (rule.code, sentence.paragraph, sentence.start)
+    found.setdefault(key, Finding(rule.code, rule.severity, sentence.paragraph, sentence.start, sentence.end,
+                                  sentence.text, rule.explanation, rule.clause))
+
+
+# --- phrase rules: a proof named and not negated ---------------------------------------
+
+def _phrase_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
+    phrase_rules = [r for r in rules.rules if r.kind == "phrase"]
+    raw = {rule.code: _raw_matches(sentence.text, rule) for rule in phrase_rules}
+    mentions = []
+    for rule in phrase_rules:
+        for start, end in raw[rule.code]:
+            if any(_overlaps((start, end), other) for code in rule.yields_to for other in raw[code]):
+                continue
+            if _demanded(sentence, start, end, rule, rules):
+                mentions.append(Mention(rule.code, start, end))
+    return mentions
+
+
+def _raw_matches(text: str, rule: Rule) -> list[tuple[int, int]]:
+    return [m.span() for pattern in rule.patterns for m in pattern.finditer(text)]
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _demanded(sentence: Sentence, start: int, end: int, rule: Rule, rules: RuleSet) -> bool:
+    language = rules.language
+    clause_start, clause_end = clause_bounds(sentence.text, start, language.clause_separators)
+    clause = sentence.text[clause_start:clause_end]
+    if rule.context is not None and not rule.context.search(clause):
+        return False
+    if rule.unless is not None and rule.unless.search(clause):
+        return False
+    if is_negated(sentence.text, start, end, language):
+        return False
+    return not (rule.alternatives_exempt and is_alternative(sentence, start, language))
+
+
+# --- duration rules: 满一年, 十八个月 … attributed to what they are about -------------------
+
+def _duration_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
+    duration_rules = {r.anchor: r for r in rules.rules if r.kind == "duration"}
+    mentions = []
+    for duration in find_durations(sentence.text):
+        anchor = attribute_duration(sentence.text, duration, rules, set(duration_rules))
+        rule = duration_rules.get(anchor)
+        if rule is None or duration.months <= rule.max_months:
+            continue
+        if _demanded(sentence, duration.start, duration.end, rule, rules):
+            mentions.append(Mention(rule.code, duration.start, duration.end))
+    return mentions
+
+
+def attribute_duration(text: str, duration: Duration, rules: RuleSet, ruled: set[str]) -> str | None:
+    """The anchor a duration is about: the nearest before it in its clause (居住证满一年), else one
+    right after it (近两年的养老保险), else the nearest ruled anchor in the clauses before it.
+    Anchors inside a note on how the period is measured (以居住证登记时间为准) are passed over."""
+    language = rules.language
+    notes = [m.span() for m in language.measure_note.finditer(text)]
+    clause_start, clause_end = clause_bounds(text, duration.start, language.clause_separators)
+    nearest = _nearest_before(text, clause_start, duration.start, rules.anchors, notes)
+    if nearest:
+        return nearest
+    following = _first_after(text, duration.end, min(duration.end + FOLLOWING_WINDOW, clause_end), rules.anchors)
+    if following:
+        return following
+    ruled_anchors = {k: v for k, v in rules.anchors.items() if k in ruled}
+    return _nearest_before(text, 0, clause_start, ruled_anchors, notes)
+
+
+def _nearest_before(text: str, start: int, end: int, anchors: dict, notes: list[tuple[int, int]]) -> str | None:
+    best, best_end = None, -1
+    for name, pattern in anchors.items():
+        for match in pattern.finditer(text, start, end):
+            if match.end() > best_end and not any(s <= match.start() < e for s, e in notes):
+                best, best_end = name, match.end()
+    return best
+
+
+def _first_after(text: str, start: int, end: int, anchors: dict) -> str | None:
+    best, best_start = None, end
+    for name, pattern in anchors.items():
+        match = pattern.search(text, start, end)
+        if match and match.start() < best_start:
+            best, best_start = name, match.start()
+    return best
+
+
+# --- owned housing only ----------------------------------------------------------------------
+
+def _property_only_sentences(sentences: list[Sentence], rule: Rule, rules: RuleSet) -> list[Sentence]:
+    """Sentences refusing rental outright; and, when the document never accepts rental, those
+    requiring owned housing (a 自有住房的，提供房产证 branch is not a requirement)."""
+    language = rules.language
+    flagged, rental_accepted, requiring = [], False, []
+    for sentence in sentences:
+        exclusions = [m.span() for p in rule.excluded for m in p.finditer(sentence.text)
+                      if not is_negated(sentence.text, m.start(), m.end(), language, cues_inside=False)]
+        if exclusions:
+            flagged.append(sentence)
+        if any(not any(_overlaps(m.span(), e) for e in exclusions) for m in rule.rental.finditer(sentence.text)):
+            rental_accepted = True
+        if rule.conditional.search(sentence.text):
+            continue
+        if any(not is_negated(sentence.text, m.start(), m.end(), language) for m in rule.property.finditer(sentence.text)):
+            requiring.append(sentence)
+    return flagged if rental_accepted else flagged + requiring

@@ -1,0 +1,83 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from suiqian.policies.checker import check_file
+from suiqian.policies.extraction import ExtractionError
+from suiqian.policies.rules import RulesError, load_rules
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
+
+
+class Command(BaseCommand):
+    help = "实施细则审查：check 检查一个或多个文件（.docx、PDF、文本），输出 JSON 或文字"
+    # Reading files needs neither the database nor the system checks.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        check = sub.add_parser("check", help="检查实施细则文件，指出违反政策的句子")
+        check.add_argument("files", nargs="+", metavar="FILE")
+        check.add_argument("--format", choices=("json", "text"), default="json",
+                           help="json（默认）或 text（便于阅读）")
+
+    def handle(self, *args, action, files, format, **options):
+        try:
+            rules = load_rules()
+        except RulesError as e:
+            raise CommandError(str(e)) from e
+        reports = [file_report(path, rules) for path in files]
+        if format == "json":
+            self.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(render_text(reports))
+
+
+def file_report(path: str, rules) -> dict:
+    """{"file", "findings"} for a readable file, {"file", "error", "findings": []} otherwise."""
+    try:
+        findings = check_file(read_file(Path(path)), Path(path).name, rules)
+    except ExtractionError as e:
+        return {"file": path, "error": str(e), "findings": []}
+    return {"file": path, "findings": [f.to_dict() for f in findings]}
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        if not path.is_file():
+            raise ExtractionError(f"文件不存在：{path}")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ExtractionError(f"「{path.name}」超过 50 MB，未检查。")
+        return path.read_bytes()
+    except OSError as e:
+        raise ExtractionError(f"无法读取文件「{path}」：{e.strerror or e}") from e
+
+
+def render_text(reports: list[dict]) -> str:
+    lines = []
+    for report in reports:
+        lines.append(f"文件：{report['file']}")
+        if "error" in report:
+            lines.append(f"  无法检查：{report['error']}")
+        elif not report["findings"]:
+            lines.append("  未发现问题。")
+        for finding in report["findings"]:
+            lines += _finding_lines(finding)
+        lines.append("")
+    unreadable = sum(1 for r in reports if "error" in r)
+    total = sum(len(r["findings"]) for r in reports)
+    lines.append(f"共 {len(reports)} 个文件，发现问题 {total} 处" + (f"，{unreadable} 个文件无法读取" if unreadable else "") + "。")
+    return "\n".join(lines)
+
+
+def _finding_lines(finding: dict) -> list[str]:
+    return [
+        f"  [{SEVERITY_LABELS.get(finding['severity'], finding['severity'])}] 第 {finding['paragraph']} 段"
+        f"第 {finding['start'] + 1}–{finding['end']} 字  {finding['code']}",
+        f"    原文：{finding['text']}",
+        f"    问题：{finding['rule']}",
+        f"    依据：{finding['clause']}",
+    ]
+
