@@ -7,6 +7,7 @@ from suiqian.accounts.admin import site as admin_site
 from suiqian.dashboard import views as dashboard
 from suiqian.divisions import views as divisions
 from suiqian.notices import views as notices
+from suiqian.policies import views as policies
 from suiqian.reporting import views as reporting
 from suiqian.supervision import views as supervision
 
@@ -50,6 +51,7 @@ urlpatterns = [
     path("requirements/<int:requirement_id>/<str:unit_code>/review", notices.submission_review,
          name="submission_review"),
     path("submissions/<int:pk>/download", notices.submission_download, name="submission_download"),
+    path("policies/consistency/<str:code>/", policies.consistency, name="policy_consistency"),
     path("supervision/", supervision.overview, name="supervision"),
     path("supervision/key/<str:code>/notes", supervision.note_add, name="progress_note_add"),
     path("supervision/inspections/new", supervision.inspection_new, name="inspection_new"),

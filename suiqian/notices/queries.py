@@ -291,18 +291,16 @@ def highlighted(submission: DocumentSubmission):
     """The document's paragraphs with the policy checker's findings marked, for the review page."""
     if not submission.findings or submission.content_type not in ("pdf", "docx", "txt"):
         return None
-    try:
-        from suiqian.policies.checker import Finding, highlight
-        from suiqian.policies.extraction import ExtractionError, extract_paragraphs
-    except ImportError:
-        return None
+    from suiqian.policies.checker import Finding
+    from suiqian.policies.extraction import ExtractionError, extract_paragraphs
+    from suiqian.policies.highlight import highlight
+
     try:
         with submission.file.open("rb") as f:
             paragraphs = extract_paragraphs(f.read(), submission.filename)
     except (ExtractionError, OSError):
         return None
-    findings = [Finding(**{k: v for k, v in f.items() if k in Finding.__dataclass_fields__})
-                for f in submission.findings if f.get("code") != "UNREADABLE"]
+    findings = [Finding.from_dict(f) for f in submission.findings if f.get("code") not in ("UNREADABLE", "UNCHECKED")]
     return highlight(paragraphs, findings)
 
 

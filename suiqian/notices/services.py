@@ -203,11 +203,9 @@ def _policy_findings(requirement: Requirement, data: bytes, filename: str) -> li
     """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first."""
     if requirement.document_type != Requirement.DocumentType.ENROLLMENT_RULES:
         return []
-    try:
-        from suiqian.policies.checker import check_file
-        from suiqian.policies.extraction import ExtractionError
-    except ImportError:
-        return []
+    from suiqian.policies.checker import check_file
+    from suiqian.policies.extraction import ExtractionError
+
     try:
         return [f.to_dict() for f in check_file(data, filename)]
     except ExtractionError as e:

@@ -30,6 +30,12 @@ class Finding:
         data["rule"] = data.pop("explanation")
         return {key: data[key] for key in ("code", "severity", "paragraph", "start", "end", "text", "rule", "clause")}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Finding:
+        """Back from the stored JSON shape (a submission keeps its findings as to_dict() made them)."""
+        return cls(code=data["code"], severity=data["severity"], paragraph=data["paragraph"], start=data["start"],
+                   end=data["end"], text=data["text"], explanation=data["rule"], clause=data["clause"])
+
 
 @dataclass(frozen=True)
 class Mention:
