@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from django.urls import path
 
 from suiqian.accounts import views as accounts
@@ -13,6 +14,7 @@ from suiqian.supervision import views as supervision
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
+    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/data", dashboard.dashboard_json, name="dashboard_data"),
     path("dashboard/ranking.xlsx", dashboard.ranking_xlsx, name="ranking_xlsx"),
