@@ -168,12 +168,16 @@ def mark_read(scope: Scope, user, notice: Notice) -> None:
 
 # --- documents -------------------------------------------------------------------------
 
+def require_submitter(scope: Scope, unit: Division) -> None:
+    if not scope.may_fill(unit):
+        raise NotAllowed("您没有为该单位报送的权限")
+
+
 @transaction.atomic
 def submit_document(scope: Scope, user, requirement: Requirement, unit: Division, data: bytes, filename: str,
                     note: str = "", *, at: dt.datetime | None = None) -> DocumentSubmission:
     """A new version of the unit's document; the content decides what the file is."""
-    if not scope.may_fill(unit):
-        raise NotAllowed("您没有为该单位报送的权限")
+    require_submitter(scope, unit)
     if requirement.kind != Requirement.Kind.DOCUMENT:
         raise NoticeError("该事项是报表，请在报表页面填报")
     if not queries.is_expected(requirement, unit):
@@ -244,6 +248,7 @@ def review_document(scope: Scope, user, submission: DocumentSubmission, *, appro
 def submit_rules_package(scope: Scope, user, requirement: Requirement, unit: Division, *,
                          at: dt.datetime | None = None) -> DocumentSubmission:
     """A city's 实施细则 package: every county's current version with its review decision, in one zip."""
+    require_submitter(scope, unit)
     package = queries.rules_package(requirement, unit)
     if not package.counties:
         raise NoticeError("本单位尚未转发该事项，下级没有可汇总的实施细则")
@@ -262,8 +267,6 @@ def submit_rules_package(scope: Scope, user, requirement: Requirement, unit: Div
                  "version": e.submission.version if e.submission else None,
                  "status": e.submission.status if e.submission else "missing",
                  "reason": e.submission.decision_reason if e.submission else ""} for e in package.counties]
-    if not scope.may_fill(unit):
-        raise NotAllowed("您没有为该单位报送的权限")
     latest = DocumentSubmission.objects.filter(requirement=requirement, unit=unit).order_by("-version").first()
     if latest and latest.status == DocumentSubmission.Status.APPROVED:
         raise NoticeError("该材料已审核通过，如需修改请联系上级退回")

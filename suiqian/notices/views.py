@@ -185,6 +185,7 @@ def _submission_action(request, requirement_id, unit_code, action):
 @require_POST
 def submission_upload(request, requirement_id, unit_code):
     def upload(scope, requirement, unit):
+        services.require_submitter(scope, unit)  # who may, before what was sent
         f = request.FILES.get("file")
         if f is None:
             raise services.NoticeError("请选择要上传的文件")

@@ -189,7 +189,7 @@ def _lock_report(form: FormDefinition, unit: Division) -> Report:
     return Report.objects.select_for_update().select_related("form", "unit").get(pk=report.pk)
 
 
-def _require_fill(scope: Scope, unit: Division) -> None:
+def require_fill(scope: Scope, unit: Division) -> None:
     if not scope.may_fill(unit):
         raise NotAllowed("您没有为该单位填报的权限")
 
@@ -198,7 +198,7 @@ def _require_fill(scope: Scope, unit: Division) -> None:
 def save_values(scope: Scope, user, form: FormDefinition, unit: Division, raw: dict, *,
                 expected_version: int | None = None, action: str = ReportEvent.Action.SAVE) -> Report:
     """Save what the user entered. Any bad input refuses the whole save: nothing is half-saved."""
-    _require_fill(scope, unit)
+    require_fill(scope, unit)
     values, errors = parse_inputs(form, unit, raw)
     if errors:
         raise InputErrors(errors)
@@ -227,7 +227,7 @@ def save_values(scope: Scope, user, form: FormDefinition, unit: Division, raw: d
 @transaction.atomic
 def submit_report(scope: Scope, user, report: Report, explanations: dict[str, str] | None = None) -> Report:
     """上报: every field filled, no rule error, every warning explained."""
-    _require_fill(scope, report.unit)
+    require_fill(scope, report.unit)
     report = Report.objects.select_for_update().select_related("form", "unit").get(pk=report.pk)
     if report.status == Report.Status.SUBMITTED:
         raise Locked("该表已上报，请勿重复上报")
@@ -322,7 +322,7 @@ def import_workbook(scope: Scope, user, form: FormDefinition, unit: Division, da
     """Read a filled template, check every cell and every rule, and save only if nothing is wrong."""
     from . import excel
 
-    _require_fill(scope, unit)
+    require_fill(scope, unit)
     spec = form.parsed
     try:
         reading = excel.read_form_workbook(spec, data, filename)

@@ -140,6 +140,7 @@ def form_unlock(request, code, unit_code):
 @require_POST
 def form_import(request, code, unit_code):
     def import_(scope, form, unit):
+        services.require_fill(scope, unit)  # who may, before what was sent
         upload = request.FILES.get("file")
         if upload is None:
             raise services.ReportError("请选择要上传的 Excel 文件")

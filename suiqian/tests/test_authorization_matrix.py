@@ -1,0 +1,296 @@
+"""Who may do what, for every URL pattern and API operation.
+
+Users of each role (填报员, 审核员, 管理员, 查看) at province, city and county level act on their own
+unit, a child, a sibling and their parent, and anonymously. The endpoints are read from the URL
+configuration: a new endpoint without an entry in ENDPOINTS fails `test_every_endpoint_has_an_entry`.
+Allowed means the request got past authorization (2xx, a redirect that is not to the login page,
+or a domain refusal: 400/409/422). Denied means 401/403/404 or a redirect to the login page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from suiqian.accounts.models import Role
+from suiqian.accounts.scope import Scope
+from suiqian.api.services import create_token
+from suiqian.conftest import county_values, make_user
+from suiqian.divisions.models import Division
+from suiqian.notices import services as notices
+from suiqian.notices.models import Notice, Requirement
+from suiqian.notices.seed import load_seed_notices
+from suiqian.reporting import services as reporting
+from suiqian.reporting.models import FormDefinition
+from suiqian.supervision import services as supervision
+
+ROLES = [Role.FILLER, Role.REVIEWER, Role.ADMIN, Role.VIEWER]
+# Units of the world: the province, two cities, two counties of the first city and one of the second.
+P, C, C2, K, K2, K3 = "140000", "140500", "140100", "140525", "140521", "140105"
+RELATIONS = {P: {"own": P, "child": C}, C: {"own": C, "child": K, "sibling": C2, "parent": P},
+             K: {"own": K, "sibling": K2, "parent": C}}
+
+
+def unit(code):
+    return Division.objects.get(code=code, valid_to__isnull=True)
+
+
+@dataclass
+class World:
+    form: FormDefinition
+    notices: dict  # issuing unit code → its notice
+    rules: dict  # unit code → the 实施细则 requirement that unit owes
+    submissions: dict
+    inspections: dict
+    rankings: dict
+    attachments: dict
+    tokens: dict  # username → API key
+
+
+def build_world() -> World:
+    from suiqian.reporting.services import load_all_forms, load_reference_data
+    from suiqian.supervision.services import load_key_lists
+
+    load_all_forms()
+    load_reference_data()
+    load_key_lists()
+    load_seed_notices()
+    system = Scope.system()
+    form = FormDefinition.objects.get(code="summary-2021")
+    province_notice = Notice.objects.get(wenhao="晋教基函〔2021〕24号")
+    taiyuan = notices.forward_notice(system, None, province_notice, unit(C2), wenhao="并教基函〔2021〕1号", title="转发")
+    notice_of = {P: province_notice, C: Notice.objects.get(wenhao="晋市教基函字(2021)25号"), C2: taiyuan}
+    rules = {code: Requirement.objects.get(notice=notice_of[code[:4] + "00" if code[4:] != "00" else P],
+                                           document_type="enrollment_rules")
+             for code in (C, C2, K, K2, K3)}
+    submissions, inspections = {}, {}
+    for code in (C, C2, K, K2, K3):
+        # Cities near their 2020 size, so the ±30 % warning does not stop the submission.
+        values = county_values(25 if code in (C, C2) else 1)
+        report = reporting.save_values(system, None, form, unit(code), values)
+        reporting.submit_report(system, None, report)
+        submissions[code] = notices.submit_document(system, None, rules[code], unit(code), "细则".encode(), "a.txt")
+        inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
+                                                          findings="发现问题")
+    ranking = supervision.publish_ranking(system, None, unit(P), 2020)
+    users = {}
+    for code in (P, C, K):
+        for role in ROLES:
+            users[(code, role)] = make_user(code, roles=[role], username=f"{role}-{code}")
+    tokens = {u.username: create_token(u, "matrix")[1] for u in users.values()}
+    return World(form, notice_of, rules, submissions, inspections, {P: ranking},
+                 {P: province_notice.attachments.first()}, tokens)
+
+
+# --- the endpoints --------------------------------------------------------------------------
+# Each entry: (method, rule, build(world, target) -> (url, data) or None when the target has no such object).
+
+def plain(url):
+    return lambda w, t: (url, {})
+
+
+def form_url(suffix=""):
+    return lambda w, t: (f"/forms/summary-2021/{t}/{suffix}", {})
+
+
+def form_post(suffix, data=None):
+    return lambda w, t: (f"/forms/summary-2021/{t}/{suffix}", data or {})
+
+
+def by_notice(suffix, data=None):
+    return lambda w, t: (f"/notices/{w.notices[t].pk}/{suffix}", data or {}) if t in w.notices else None
+
+
+def by_requirement(suffix, data=None):
+    return lambda w, t: (f"/requirements/{w.rules[t].pk}/{t}/{suffix}", data or {}) if t in w.rules else None
+
+
+def by_inspection(suffix, data=None):
+    return lambda w, t: (f"/supervision/inspections/{w.inspections[t].pk}/{suffix}", data or {}) \
+        if t in w.inspections else None
+
+
+API = "/api/v1/forms/summary-2021/reports"
+ENDPOINTS = {
+    "healthz": ("get", "public", plain("/healthz")),
+    "login": ("get", "public", plain("/login/")),
+    "logout": ("post", "public", plain("/logout/")),
+    "home": ("get", "login", plain("/")),
+    "dashboard": ("get", "see", lambda w, t: (f"/dashboard/?unit={t}&year=2021", {})),
+    "dashboard_data": ("get", "see", lambda w, t: (f"/dashboard/data?unit={t}&year=2021", {})),
+    "ranking_xlsx": ("get", "see_above_county", lambda w, t: (f"/dashboard/ranking.xlsx?unit={t}&year=2020", {})),
+    "map_file": ("get", "login", plain("/maps/140000.geojson")),
+    "audit_log": ("get", "province_admin", plain("/audit/")),
+    "own_unit": ("get", "login", plain("/units/")),
+    "unit": ("get", "see", lambda w, t: (f"/units/{t}/", {})),
+    "enrollment_table": ("get", "see", lambda w, t: (f"/stats/enrollment/?unit={t}&year=2020", {})),
+    "form_list": ("get", "login", plain("/forms/")),
+    "form_template": ("get", "login", plain("/forms/summary-2021/template.xlsx")),
+    "form_page": ("get", "see", form_url()),
+    "form_checks": ("get", "see", form_url("checks/")),
+    "form_export": ("get", "see", form_url("export.xlsx")),
+    "form_check": ("post", "see", form_post("check", {"gaokao_applicants": "1"})),
+    "form_save": ("post", "fill", form_post("save", {"gaokao_applicants": "1"})),
+    "form_submit": ("post", "fill", form_post("submit")),
+    "form_import": ("post", "fill", form_post("import")),
+    "form_approve": ("post", "review", form_post("approve")),
+    "form_return": ("post", "review", form_post("return", {"reason": "请核对"})),
+    "form_unlock": ("post", "review", form_post("unlock", {"reason": "更正"})),
+    "notice_list": ("get", "login", plain("/notices/")),
+    "notice_new": ("get", "issue_own", plain("/notices/new")),
+    "notice_detail": ("get", "notice", by_notice("")),
+    "notice_publish": ("post", "issue", by_notice("publish")),
+    "notice_forward": ("get", "forward", by_notice("forward")),
+    "notice_status_export": ("get", "see", by_notice("status.xlsx")),
+    "attachment_download": ("get", "notice", lambda w, t: (f"/notices/attachments/{w.attachments[t].pk}", {})
+                            if t in w.attachments else None),
+    "grant_extension": ("post", "issue", lambda w, t: (f"/requirements/{w.notices[t].requirements.first().pk}/extend",
+                                                       {"unit": w.notices[t].targets.first().unit.code,
+                                                        "due_date": "2021-12-31", "reason": "x"})
+                        if t in w.notices else None),
+    "submission_page": ("get", "see", by_requirement("")),
+    "submission_download": ("get", "see", lambda w, t: (f"/submissions/{w.submissions[t].pk}/download", {})
+                            if t in w.submissions else None),
+    "submission_upload": ("post", "fill", by_requirement("upload")),
+    "submission_package": ("post", "fill", by_requirement("package")),
+    "submission_review": ("post", "review", by_requirement("review", {"decision": "approve"})),
+    "policy_consistency": ("get", "see_city", lambda w, t: (f"/policies/consistency/{t}/", {})),
+    "supervision": ("get", "login", plain("/supervision/")),
+    "progress_note_add": ("post", "see_act", lambda w, t: (f"/supervision/key/{t}/notes", {"year": "2021", "text": "x"})),
+    "inspection_new": ("post", "supervise", lambda w, t: ("/supervision/inspections/new",
+                                                          {"unit": t, "plan": "检查", "date": "2021-10-01"})),
+    "inspection_detail": ("get", "see", by_inspection("")),
+    "inspection_update": ("post", "supervise", by_inspection("update", {"status": "closed"})),
+    "sanction_add": ("post", "supervise", by_inspection("sanctions", {"kind": "talk", "date": "2021-10-02", "text": "约谈"})),
+    "ranking_publish": ("post", "issue", lambda w, t: ("/supervision/rankings/publish", {"unit": t, "year": "2020"})),
+    "ranking_detail": ("get", "see", lambda w, t: (f"/supervision/rankings/{w.rankings[t].pk}/", {})
+                       if t in w.rankings else None),
+    "api_tokens": ("get", "login", plain("/account/tokens/")),
+    "api_token_create": ("post", "login", lambda w, t: ("/account/tokens/new", {"name": "x"})),
+    "api_token_revoke": ("post", "login", plain("/account/tokens/999999/revoke")),
+    "api:openapi-json": ("get", "public", plain("/api/v1/openapi.json")),
+    "api:openapi-view": ("get", "public", plain("/api/v1/docs")),
+    "api:api-root": ("get", "nothing", plain("/api/v1/")),  # django-ninja's bare root: always 404
+    "api:list_units": ("api-get", "login", plain("/api/v1/units")),
+    "api:get_unit": ("api-get", "see", lambda w, t: (f"/api/v1/units/{t}", {})),
+    "api:list_forms": ("api-get", "login", plain("/api/v1/forms")),
+    "api:get_form": ("api-get", "login", plain("/api/v1/forms/summary-2021")),
+    "api:get_report": ("api-get", "see", lambda w, t: (f"{API}/{t}", {})),
+    "api:put_values": ("api-put", "fill", lambda w, t: (f"{API}/{t}/values", {"values": {"gaokao_applicants": 2}})),
+    "api:submit": ("api-post", "fill", lambda w, t: (f"{API}/{t}/submit", {})),
+    "api:approve": ("api-post", "review", lambda w, t: (f"{API}/{t}/approve", {})),
+    "api:return_": ("api-post", "review", lambda w, t: (f"{API}/{t}/return", {"reason": "请核对"})),
+    "api:unlock": ("api-post", "review", lambda w, t: (f"{API}/{t}/unlock", {"reason": "更正"})),
+}
+
+
+def expected(rule: str, role: str | None, level_code: str, relation: str, target: str) -> bool:
+    """The oracle: what the scope rules say, written independently of the code under test."""
+    if rule == "public":
+        return True
+    if role is None or rule == "nothing":
+        return False
+    visible = relation in ("own", "child")
+    acts = role in (Role.FILLER, Role.REVIEWER, Role.ADMIN)
+    supervisor = role in (Role.REVIEWER, Role.ADMIN)
+    return {
+        "login": True,
+        "see": visible,
+        "see_above_county": visible and unit(target).level < Division.Level.COUNTY,
+        "see_city": visible and unit(target).level == Division.Level.CITY,
+        "see_act": visible and acts,
+        "fill": relation == "own" and role == Role.FILLER,
+        "review": relation == "child" and role == Role.REVIEWER,
+        "issue": relation == "own" and supervisor,
+        "issue_own": supervisor,
+        "supervise": relation == "child" and supervisor,
+        "notice": relation in ("own", "child", "parent"),
+        "forward": relation in ("own", "child", "parent") and supervisor,
+        "province_admin": role == Role.ADMIN and level_code == P,
+        "nothing": False,
+    }[rule]
+
+
+def allowed(response, rule: str) -> bool:
+    if rule == "public":  # logging out lands on the login page: that is its success
+        return response.status_code in (200, 301, 302)
+    if response.status_code in (401, 403, 404, 405):
+        return False
+    if response.status_code in (301, 302):
+        return not response["Location"].startswith("/login/")
+    return response.status_code in (200, 400, 409, 422)
+
+
+def send(client, method, url, data, key=None):
+    if method.startswith("api-"):
+        verb = method[4:]
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+        if verb == "get":
+            return client.get(url, **headers)
+        return getattr(client, verb)(url, data=json.dumps(data), content_type="application/json", **headers)
+    return client.get(url, data) if method == "get" else client.post(url, data)
+
+
+def endpoint_names() -> set[str]:
+    names = set()
+
+    def walk(patterns, namespace=None):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.namespace == "admin":
+                    continue  # Django's admin is asserted on its own below
+                walk(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern) and p.name:
+                names.add(f"{namespace}:{p.name}" if namespace else p.name)
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_endpoint_has_an_entry(db):
+    missing = endpoint_names() - set(ENDPOINTS)
+    assert not missing, f"endpoints without an authorization entry: {sorted(missing)}"
+    assert not set(ENDPOINTS) - endpoint_names(), "entries for endpoints that no longer exist"
+
+
+def test_the_authorization_matrix(client, shanxi):
+    world = build_world()
+    from suiqian.accounts.models import User
+
+    failures, checked = [], 0
+    for name, (method, rule, build) in ENDPOINTS.items():
+        for level_code, relations in RELATIONS.items():
+            for role in [*ROLES, None]:
+                user = User.objects.get(username=f"{role}-{level_code}") if role else None
+                for relation, target in relations.items():
+                    request = build(world, target)
+                    if request is None:
+                        continue
+                    url, data = request
+                    if user is not None and not method.startswith("api-"):
+                        client.force_login(user)
+                    else:
+                        client.logout()
+                    key = world.tokens[user.username] if (user and method.startswith("api-")) else None
+                    response = send(client, method, url, data, key)
+                    want = expected(rule, role, level_code, relation, target)
+                    checked += 1
+                    if allowed(response, rule) != want:
+                        failures.append(f"{name} {method} {url} as {role or 'anonymous'}@{level_code} on "
+                                        f"{relation} {target}: got {response.status_code}, "
+                                        f"expected {'allow' if want else 'deny'}")
+    assert checked > 1500
+    assert not failures, f"{len(failures)} of {checked} checks failed:\n" + "\n".join(failures[:80])
+
+
+def test_the_admin_is_for_province_administrators_only(client, shanxi):
+    for level_code in RELATIONS:
+        for role in ROLES:
+            client.force_login(make_user(level_code, roles=[role], username=f"adm-{role}-{level_code}"))
+            ok = client.get("/admin/").status_code == 200
+            assert ok == (role == Role.ADMIN and level_code == P), (role, level_code)
+    client.logout()
+    assert client.get("/admin/").status_code == 302
