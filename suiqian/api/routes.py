@@ -26,7 +26,16 @@ api = NinjaAPI(title="随迁子女就学工作平台接口", version="1", urls_n
 
 
 class Detail(Schema):
-    detail: str
+    """Every error: a message in Chinese, or the list of invalid fields of a malformed request."""
+
+    detail: str | list[dict]
+
+
+ERRORS = {401: Detail, 403: Detail, 404: Detail, 409: Detail, 422: Detail}
+
+
+def responses(ok):
+    return {200: ok, **ERRORS}
 
 
 class UnitOut(Schema):
@@ -125,7 +134,7 @@ def _run(action):
         raise HttpError(409, str(e)) from e
 
 
-@api.get("/units", response=list[UnitOut], summary="可见的单位")
+@api.get("/units", response=responses(list[UnitOut]), summary="可见的单位")
 def list_units(request, parent: str | None = None):
     scope = _scope(request)
     units = scope.units().current().select_related("parent")
@@ -134,30 +143,30 @@ def list_units(request, parent: str | None = None):
     return [_unit_out(u) for u in units]
 
 
-@api.get("/units/{code}", response={200: UnitOut, 404: Detail}, summary="单位")
+@api.get("/units/{code}", response=responses(UnitOut), summary="单位")
 def get_unit(request, code: str):
     return _unit_out(_scope(request).get_unit(code))
 
 
-@api.get("/forms", response=list[FormOut], summary="表单")
+@api.get("/forms", response=responses(list[FormOut]), summary="表单")
 def list_forms(request):
     return [{"code": f.code, "year": f.year, "title": f.title} for f in FormDefinition.objects.all()]
 
 
-@api.get("/forms/{code}", response={200: FormDetailOut, 404: Detail}, summary="表单定义")
+@api.get("/forms/{code}", response=responses(FormDetailOut), summary="表单定义")
 def get_form(request, code: str):
     form = get_object_or_404(FormDefinition, code=code)
     return {"code": form.code, "year": form.year, "title": form.title,
             "fields": [{"code": f.code, "label": f.label, "levels": list(f.levels)} for f in form.parsed.fields]}
 
 
-@api.get("/forms/{code}/reports/{unit_code}", response={200: ReportOut, 404: Detail}, summary="单位的填报：数值、状态、校验结果")
+@api.get("/forms/{code}/reports/{unit_code}", response=responses(ReportOut), summary="单位的填报：数值、状态、校验结果")
 def get_report(request, code: str, unit_code: str):
     form, unit = _form_unit(request, code, unit_code)
     return _report_out(form, unit)
 
 
-@api.put("/forms/{code}/reports/{unit_code}/values", response={200: ReportOut, 403: Detail, 404: Detail, 409: Detail, 422: Detail},
+@api.put("/forms/{code}/reports/{unit_code}/values", response=responses(ReportOut),
          summary="保存数值（草稿）")
 def put_values(request, code: str, unit_code: str, body: ValuesIn):
     form, unit = _form_unit(request, code, unit_code)
@@ -176,7 +185,7 @@ def _transition(request, code, unit_code, action):
     return _report_out(form, unit)
 
 
-TRANSITION_RESPONSES = {200: ReportOut, 403: Detail, 404: Detail, 409: Detail, 422: Detail}
+TRANSITION_RESPONSES = responses(ReportOut)
 
 
 @api.post("/forms/{code}/reports/{unit_code}/submit", response=TRANSITION_RESPONSES, summary="上报")

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from simpleeval import InvalidExpression, SimpleEval
 
 FUNCTIONS = {"abs": abs, "min": min, "max": max}
+# The only syntax a rule may use: arithmetic, comparisons, and/or/not, names, numbers, the functions above.
+ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant, ast.Call,
+                 ast.Load, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Add, ast.Sub, ast.Mult, ast.Div,
+                 ast.Mod, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 class RuleSyntaxError(ValueError):
@@ -33,6 +37,13 @@ def check_expression(expr: str, allowed: set[str]) -> set[str]:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as e:
         raise RuleSyntaxError(f"表达式语法错误：{expr}") from e
+    foreign = sorted({type(n).__name__ for n in ast.walk(tree) if not isinstance(n, ALLOWED_NODES)})
+    if foreign:
+        raise RuleSyntaxError(f"表达式中有不允许的语法（{', '.join(foreign)}）：{expr}")
+    if any(isinstance(n, ast.Constant) and not isinstance(n.value, (int, float)) for n in ast.walk(tree)):
+        raise RuleSyntaxError(f"表达式中只能有数字常量：{expr}")
+    if any(isinstance(n, ast.Call) and not isinstance(n.func, ast.Name) for n in ast.walk(tree)):
+        raise RuleSyntaxError(f"不允许的函数调用：{expr}")
     called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - called
     if called - set(FUNCTIONS):

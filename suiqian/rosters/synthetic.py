@@ -140,9 +140,9 @@ class Generator:
         given = pool[int(random_() * n)] if random_() < 0.3 else pool[int(random_() * n)] + pool[int(random_() * n)]
         return SURNAMES[bisect(self._surname_cum, random_())] + given
 
-    def id_number(self, born: dt.date, male: bool) -> str:
+    def id_number(self, born: str, male: bool) -> str:
         random_, places = self.rng.random, self.places
-        birth = born.strftime("%Y%m%d")
+        birth = born.replace("-", "")
         while True:
             order = int(random_() * 500) * 2 + (1 if male else 0)
             body = f"{places[int(random_() * len(places))]}{birth}{order:03d}"
@@ -156,9 +156,9 @@ class Generator:
         grade = grade or bisect(self._grade_cum, random_()) + 1
         county = county or self.county()
         male = random_() < 0.53
-        born = birth_date_for(self.rng, term, grade)
+        born = birth_date_for(self.rng, term, grade).isoformat()
         school_type = SCHOOL_TYPE_WEIGHTS[bisect(self._type_cum, random_())][0]
-        return [self.id_number(born, male), self.name(male), "男" if male else "女", born.isoformat(),
+        return [self.id_number(born, male), self.name(male), "男" if male else "女", born,
                 county.school(self.rng, grade, school_type), school_type, str(grade), county.code,
                 "是" if random_() < MIGRANT_WORKER_SHARE else "否"]
 

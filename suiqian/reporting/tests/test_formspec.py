@@ -38,7 +38,7 @@ def test_it_lists_every_problem_of_a_broken_file():
         parse_form_spec(variant(breaks))
     text = str(e.value)
     assert "不存在的字段：nonexistent" in text
-    assert "不允许的函数：__import__" in text
+    assert "不允许的语法（Attribute）：__import__" in text
     assert "版式第 1 行占 6 列，应为 7 列" in text
     assert "字段 orphan 没有出现在版式中" in text
 
