@@ -160,6 +160,12 @@ def county_values(scale: int = 1) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests create many users. test_login checks Argon2 on its own."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded files of a test go to its own folder, never into var/."""
     settings.MEDIA_ROOT = tmp_path / "media"

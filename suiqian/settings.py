@@ -90,9 +90,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer commits; busy timeout avoids "database is locked".
+    # IMMEDIATE: a transaction takes the write lock when it begins, so two reviewers acting at once are
+    # serialised and the second sees the first's decision (as SELECT ... FOR UPDATE does on PostgreSQL).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {"timeout": 20, "transaction_mode": "IMMEDIATE",
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
+    # Tests use a file too: an in-memory shared-cache database answers "table is locked" at once instead of
+    # waiting, which is not how the platform runs.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-suiqian.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -26,8 +26,17 @@ def test_repeated_failures_lock_the_account(client, county_user):
     assert "_auth_user_id" not in client.session
 
 
-def test_passwords_are_hashed_with_argon2(county_user):
-    assert county_user.password.startswith("argon2$")
+def test_passwords_are_hashed_with_argon2(shanxi):
+    """The tests swap in a fast hasher (conftest); the platform's own setting must stay Argon2."""
+    from django.test import override_settings
+
+    import suiqian.settings as platform_settings
+    from suiqian.conftest import make_user
+
+    assert platform_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    with override_settings(PASSWORD_HASHERS=platform_settings.PASSWORD_HASHERS):
+        user = make_user("140525", username="argon")
+        assert user.password.startswith("argon2$") and user.check_password("test-pass-8831")
 
 
 def test_logout_takes_a_post(client, county_user):
