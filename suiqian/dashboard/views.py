@@ -11,6 +11,7 @@ from django.urls import reverse
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import table_download
+from suiqian.notices.queries import attention as notice_attention
 from suiqian.notices.queries import dashboard_completeness
 from suiqian.reporting.queries import attention, indicator_table, years_with_data
 
@@ -18,8 +19,10 @@ from .queries import dashboard_data
 
 @login_required
 def home(request):
+    scope = Scope.of(request.user)
     items = [{"text": item["text"], "url": reverse("form_page", args=[item["form"].code, item["unit"].code])}
-             for item in attention(Scope.of(request.user))]
+             for item in attention(scope)]
+    items += notice_attention(scope)
     return render(request, "dashboard/home.html", {"unit": request.user.unit, "attention": items})
 
 

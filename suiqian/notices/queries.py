@@ -324,3 +324,31 @@ def reporting_lapses(scope: Scope, year: int, today: dt.date | None = None) -> l
             if row.on_time is False or row.overdue:
                 lapses.append(row)
     return lapses
+
+
+def attention(scope: Scope, today: dt.date | None = None) -> list[dict]:
+    """What awaits the unit: unread notices, what it still owes (nearest due first), documents to review."""
+    if scope.is_system:
+        return []
+    today = today or today_in_china()
+    unit, items = scope.unit, []
+    for target in inbox(scope).filter(read_at__isnull=True)[:10]:
+        items.append({"text": f"未读通知：{target.notice.wenhao}《{target.notice.title}》",
+                      "url": f"/notices/{target.notice_id}/"})
+    owed = []
+    for target in inbox(scope):
+        for requirement in requirements_for(target.notice, unit):
+            row = next((r for r in board(requirement, today) if r.unit.pk == unit.pk), None)
+            if row and row.status in ("missing", "returned") and requirement.kind == Requirement.Kind.DOCUMENT:
+                owed.append(row)
+    for row in sorted(owed, key=lambda r: r.due_date)[:10]:
+        when = "已逾期" if row.due_date < today else "截止"
+        items.append({"text": f"报送“{row.requirement.title}”（{when} {row.due_date:%Y-%m-%d}，{row.status_label}）",
+                      "url": f"/requirements/{row.requirement.pk}/{unit.code}/"})
+    if scope.has_role("reviewer"):
+        pending = (DocumentSubmission.objects.filter(unit__parent=unit, status=DocumentSubmission.Status.SUBMITTED)
+                   .select_related("unit", "requirement").order_by("submitted_at")[:20])
+        for s in pending:
+            items.append({"text": f"审核{s.unit.name}报送的“{s.requirement.title}”（第 {s.version} 版）",
+                          "url": f"/requirements/{s.requirement_id}/{s.unit.code}/"})
+    return items
