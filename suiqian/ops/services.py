@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -104,9 +105,23 @@ def vendor(alias: str) -> str:
     return connections[alias].vendor
 
 
+def _connect(alias: str, what: str) -> None:
+    from django.db import Error
+
+    try:
+        connections[alias].ensure_connection()
+    except Error as e:
+        raise BackupError(f"无法连接{what}数据库：{e}") from e
+
+
 def _require_supported(engine: str, what: str) -> None:
     if engine not in NATIVE_FILE:
         raise BackupError(f"{what}的数据库类型 {engine} 不受支持：只支持 SQLite 和 PostgreSQL")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 @contextmanager
@@ -124,7 +139,9 @@ def database_alias(database_url: str | None) -> Iterator[str]:
     try:
         config = dj_database_url.parse(database_url)
     except Exception as e:  # dj_database_url raises plain ValueError/KeyError on bad URLs
-        raise BackupError(f"无法解析数据库地址 {database_url!r}：{e}") from e
+        raise BackupError(f"无法解析数据库地址 {redact(database_url)}：{e}") from e
+    if config.get("ENGINE") not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+        raise BackupError(f"数据库地址 {redact(database_url)} 的类型不受支持：只支持 sqlite:/// 和 postgres://")
     if config["ENGINE"] == "django.db.backends.sqlite3":
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # Same busy timeout as the configured SQLite database: an app may still hold the file.
@@ -386,6 +403,7 @@ def backup(directory: Path, *, progress: Progress = _quiet) -> BackupResult:
     alias = DEFAULT_DB_ALIAS
     engine = vendor(alias)
     _require_supported(engine, "当前")
+    _connect(alias, "当前")
     _prepare_output(directory)
     created_at = dt.datetime.now(dt.UTC).astimezone()
     if engine == "sqlite":
@@ -618,6 +636,7 @@ def restore(directory: Path, *, database_url: str | None = None, media_root: Pat
     with database_alias(database_url) as alias:
         engine = vendor(alias)
         _require_supported(engine, "目标")
+        _connect(alias, "目标")
         mode = "portable" if portable or engine != manifest["engine"] else "native"
         same_schema, notes = _check_migrations(manifest, mode)
         had_data = _check_empty(alias, media_root, force)

@@ -1,12 +1,16 @@
 """Demo data: 晋城市's counties part-way through the 2021 summary, so every screen has something to show."""
 
+import datetime as dt
 import random
+from zoneinfo import ZoneInfo
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 
 from . import services
 from .models import FormDefinition, Report
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 # 晋城市 counties and where each stands in the demo (泽州县 140525 is left for the demo user to fill).
 DEMO_STATES = {"140502": "approved", "140521": "approved", "140522": "submitted", "140524": "returned",
@@ -34,6 +38,14 @@ def _county_values(rng: random.Random, size: int) -> dict[str, int]:
     }
 
 
+def _backdate(report: Report, day: int) -> None:
+    """Demo submissions happened in September 2021, before the 9/20 deadline, not today."""
+    when = dt.datetime(2021, 9, day, 10, 0, tzinfo=CHINA)
+    Report.objects.filter(pk=report.pk).update(submitted_at=when, decided_at=when + dt.timedelta(days=2))
+    for offset, event in enumerate(report.events.order_by("pk")):
+        type(event).objects.filter(pk=event.pk).update(at=when + dt.timedelta(hours=offset))
+
+
 def create_demo_reports(county_user, city_user) -> int:
     """Idempotent: counties that already have a report are left as they are."""
     form = FormDefinition.objects.get(code="summary-2021")
@@ -53,5 +65,6 @@ def create_demo_reports(county_user, city_user) -> int:
         elif state == "returned":
             services.return_report(city_scope, city_user, report, "新增学位数与年度建设计划不一致，请核对后重报",
                                    {"new_places_total": "请与年度学位建设计划核对"})
+        _backdate(report, 10 + created)
         created += 1
     return created

@@ -3,12 +3,18 @@ from django.core.management import call_command
 from suiqian.reporting.models import Report
 
 
-def test_demo_data_puts_jinchengs_counties_part_way_through(summary_form, capsys):
+def test_demo_data_puts_jinchengs_counties_part_way_through(seeded_notices, capsys):
     call_command("demo", "data")
     call_command("demo", "data")  # idempotent
     statuses = dict(Report.objects.values_list("unit__code", "status"))
     assert statuses == {"140502": "approved", "140521": "approved", "140522": "submitted",
                         "140524": "returned", "140581": "draft"}
+    assert Report.objects.get(unit__code="140522").submitted_at.year == 2021
+    from suiqian.notices.models import DocumentSubmission
+
+    documents = {d.unit.code: d for d in DocumentSubmission.objects.all()}
+    assert documents["140502"].status == "approved" and documents["140502"].findings == []
+    assert {"FAMILY_PLANNING_PROOF", "NO_GUARDIAN_PROOF", "PROPERTY_ONLY"} <= {f["code"] for f in documents["140521"].findings}
 
 
 def test_demo_users_print_their_logins(shanxi, capsys, monkeypatch):

@@ -3,6 +3,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from suiqian.accounts.services import create_demo_users
+from suiqian.notices.demo import create_demo_documents
 from suiqian.reporting.demo import create_demo_reports
 
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
         if action == "data":
             by_code = {u.username: u for u in users}
             n = create_demo_reports(county_user=by_code["140525"], city_user=by_code["140500"])
-            self.stdout.write(f"演示填报数据：新建 {n} 份（晋城市各县 2021 年汇总表）")
+            d = create_demo_documents(county_user=by_code["140525"], city_user=by_code["140500"])
+            self.stdout.write(f"演示数据：晋城市各县 2021 年汇总表 {n} 份，实施细则 {d} 份")
             return
         self.stdout.write("演示账号（密码：%s）：" % password)
         for user in users:
