@@ -18,8 +18,8 @@ class Command(BaseCommand):
         users = create_demo_users(password)
         if action == "data":
             by_code = {u.username: u for u in users}
-            n = create_demo_reports(county_user=by_code["140525"], city_user=by_code["140500"])
-            d = create_demo_documents(county_user=by_code["140525"], city_user=by_code["140500"])
+            n = create_demo_reports(city_user=by_code["140500"])
+            d = create_demo_documents(city_user=by_code["140500"])
             self.stdout.write(f"演示数据：晋城市各县 2021 年汇总表 {n} 份，实施细则 {d} 份")
             return
         self.stdout.write("演示账号（密码：%s）：" % password)
