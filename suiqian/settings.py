@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "suiqian.dashboard",
     "suiqian.policies",
     "suiqian.notices",
+    "suiqian.ops",
     "suiqian.api",
 ]
 
@@ -138,6 +139,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if os.environ.get("HTTPS", "") == "1":
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # TLS ends at the reverse proxy, which must send X-Forwarded-Proto: https (see README).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 
 from simpleeval import InvalidExpression, SimpleEval
@@ -54,9 +55,21 @@ def check_expression(expr: str, allowed: set[str]) -> set[str]:
     return names
 
 
+_parsed: dict[str, ast.AST] = {}
+_parse_lock = threading.Lock()
+
+
+def _parsed_once(expr: str) -> ast.AST:
+    """ast.parse is not thread-safe on CPython 3.11 (python/cpython#106905): parse each rule once, under a lock."""
+    with _parse_lock:
+        if expr not in _parsed:
+            _parsed[expr] = SimpleEval.parse(expr)
+        return _parsed[expr]
+
+
 def _holds(expr: str, names: dict) -> bool:
     try:
-        return bool(SimpleEval(names=names, functions=FUNCTIONS).eval(expr))
+        return bool(SimpleEval(names=names, functions=FUNCTIONS).eval(expr, previously_parsed=_parsed_once(expr)))
     except (InvalidExpression, ZeroDivisionError, TypeError):
         return False
 

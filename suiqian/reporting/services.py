@@ -210,8 +210,9 @@ def save_values(scope: Scope, user, form: FormDefinition, unit: Division, raw: d
     old = report.value_map()
     changes = [{"field": code, "old": old.get(code), "new": new} for code, new in values.items()
                if old.get(code) != new]
-    for change in changes:
-        DataValue.objects.update_or_create(report=report, field=change["field"], defaults={"value": change["new"]})
+    # One statement for the whole form, not one round trip per field.
+    DataValue.objects.bulk_create([DataValue(report=report, field=c["field"], value=c["new"]) for c in changes],
+                                  update_conflicts=True, unique_fields=["report", "field"], update_fields=["value"])
     from_status = report.status
     if changes or report.status != Report.Status.DRAFT:
         report.status = Report.Status.DRAFT
