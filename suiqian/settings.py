@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "suiqian.policies",
     "suiqian.notices",
     "suiqian.ops",
+    "suiqian.rosters",
     "suiqian.api",
 ]
 
@@ -99,7 +100,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file too: an in-memory shared-cache database answers "table is locked" at once instead of
     # waiting, which is not how the platform runs.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-suiqian.sqlite3")}
+    # One per process, so two test runs in one tree do not share (and corrupt) a database file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-suiqian-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -162,6 +164,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Served through the app, never directly: uploads are scoped like every other record.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Key of the keyed hash (HMAC-SHA256) under which 身份证号 are matched; derived from SECRET_KEY when unset.
+# Set it explicitly in production and keep it with the backups: without it old rosters cannot be matched.
+ROSTER_ID_KEY = os.environ.get("ROSTER_ID_KEY") or None
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "suiqian@localhost")

@@ -10,6 +10,7 @@ from suiqian.divisions import views as divisions
 from suiqian.notices import views as notices
 from suiqian.policies import views as policies
 from suiqian.reporting import views as reporting
+from suiqian.rosters import views as rosters
 from suiqian.supervision import views as supervision
 
 urlpatterns = [
@@ -54,6 +55,16 @@ urlpatterns = [
          name="submission_review"),
     path("submissions/<int:pk>/download", notices.submission_download, name="submission_download"),
     path("policies/consistency/<str:code>/", policies.consistency, name="policy_consistency"),
+    path("rosters/", rosters.home, name="roster_home"),
+    path("rosters/jobs/<int:pk>/", rosters.job_page, name="roster_job"),
+    path("rosters/jobs/<int:pk>/progress", rosters.job_progress, name="roster_job_progress"),
+    path("rosters/jobs/<int:pk>/bad-rows.csv", rosters.bad_rows, name="roster_bad_rows"),
+    path("rosters/cases/<int:pk>/", rosters.case_page, name="roster_case"),
+    path("rosters/cases/<int:pk>/status", rosters.case_status, name="roster_case_status"),
+    path("rosters/<str:code>/", rosters.unit_page, name="roster_unit"),
+    path("rosters/<str:code>/import", rosters.upload, name="roster_upload"),
+    path("rosters/<str:code>/summary", rosters.summary, name="roster_summary"),
+    path("rosters/<str:code>/cases", rosters.case_list, name="roster_cases"),
     path("supervision/", supervision.overview, name="supervision"),
     path("supervision/key/<str:code>/notes", supervision.note_add, name="progress_note_add"),
     path("supervision/inspections/new", supervision.inspection_new, name="inspection_new"),

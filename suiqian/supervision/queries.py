@@ -52,6 +52,11 @@ def early_warnings(scope: Scope, year: int, today=None) -> list[Warning]:
         before = previous.get(unit_id)
         if before is not None and before.ratio is not None and row.ratio < before.ratio:
             warnings.append(Warning(row.unit, "比例同比下降", f"{before.ratio}% → {row.ratio}%"))
+    from suiqian.rosters.queries import open_cases_by_unit
+
+    open_cases = open_cases_by_unit(scope)
+    for unit in Division.objects.filter(code__in=open_cases, valid_to__isnull=True):
+        warnings.append(Warning(unit, "疑似辍学个案未结", f"{open_cases[unit.code]} 个（核查中或劝返中）"))
     for lapse in reporting_lapses(scope, year, today):
         warnings.append(Warning(lapse.unit, "逾期未报" if not lapse.submitted else "逾期报送",
                                 f"{lapse.requirement.title}（截止 {lapse.due_date}）"))

@@ -48,6 +48,8 @@ class World:
     inspections: dict
     rankings: dict
     attachments: dict
+    jobs: dict
+    cases: dict
     tokens: dict  # username → API key
 
 
@@ -77,13 +79,39 @@ def build_world() -> World:
         inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
                                                           findings="发现问题")
     ranking = supervision.publish_ranking(system, None, unit(P), 2020)
+    jobs, cases = roster_objects()
     users = {}
     for code in (P, C, K):
         for role in ROLES:
             users[(code, role)] = make_user(code, roles=[role], username=f"{role}-{code}")
     tokens = {u.username: create_token(u, "matrix")[1] for u in users.values()}
-    return World(form, notice_of, rules, submissions, inspections, {P: ranking},
-                 {P: province_notice.attachments.first()}, tokens)
+    return World(form=form, notices=notice_of, rules=rules, submissions=submissions, inspections=inspections,
+                 rankings={P: ranking}, attachments={P: province_notice.attachments.first()}, jobs=jobs, cases=cases,
+                 tokens=tokens)
+
+
+def roster_objects():
+    """An import job (with a bad-rows file) for every unit, and a dropout case for every county."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from suiqian.rosters.models import DropoutCase, ImportJob
+
+    jobs, cases = {}, {}
+    for code in (P, C, C2, K, K2, K3):
+        relative = f"rosters/bad-{code}.csv"
+        path = Path(settings.MEDIA_ROOT) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("行号,原因\n2,校验码错误\n", encoding="utf-8")
+        jobs[code] = ImportJob.objects.create(term="2021-fall", unit=unit(code), filename="名册.csv", status="done",
+                                              rows_bad=1, bad_rows_file=relative)
+        if unit(code).level == Division.Level.COUNTY:
+            cases[code] = DropoutCase.objects.create(
+                term="2022-spring", id_hash=code.encode().ljust(32, b"0"), id_masked=code + "********1234",
+                name="张三", sex="男", birth_date=dt.date(2012, 3, 1), unit=unit(code), school="实验小学",
+                school_type=1, grade=4)
+    return jobs, cases
 
 
 # --- the endpoints --------------------------------------------------------------------------
@@ -169,6 +197,18 @@ ENDPOINTS = {
     "ranking_publish": ("post", "issue", lambda w, t: ("/supervision/rankings/publish", {"unit": t, "year": "2020"})),
     "ranking_detail": ("get", "see", lambda w, t: (f"/supervision/rankings/{w.rankings[t].pk}/", {})
                        if t in w.rankings else None),
+    "roster_home": ("get", "login", plain("/rosters/")),
+    "roster_unit": ("get", "see", lambda w, t: (f"/rosters/{t}/", {})),
+    "roster_summary": ("get", "see", lambda w, t: (f"/rosters/{t}/summary", {})),
+    "roster_cases": ("get", "see", lambda w, t: (f"/rosters/{t}/cases", {})),
+    "roster_upload": ("post", "fill", lambda w, t: (f"/rosters/{t}/import", {"term": "2021-fall", "on_error": "stop"})),
+    "roster_job": ("get", "see", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/", {})),
+    "roster_job_progress": ("get", "see", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/progress", {})),
+    "roster_bad_rows": ("get", "see_export", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/bad-rows.csv", {})),
+    "roster_case": ("get", "see", lambda w, t: (f"/rosters/cases/{w.cases[t].pk}/", {}) if t in w.cases else None),
+    "roster_case_status": ("post", "fill", lambda w, t: (f"/rosters/cases/{w.cases[t].pk}/status",
+                                                         {"status": "returned", "note": "已返校"})
+                           if t in w.cases else None),
     "api_tokens": ("get", "login", plain("/account/tokens/")),
     "api_token_create": ("post", "login", lambda w, t: ("/account/tokens/new", {"name": "x"})),
     "api_token_revoke": ("post", "login", plain("/account/tokens/999999/revoke")),
@@ -203,6 +243,7 @@ def expected(rule: str, role: str | None, level_code: str, relation: str, target
         "see_above_county": visible and unit(target).level < Division.Level.COUNTY,
         "see_city": visible and unit(target).level == Division.Level.CITY,
         "see_act": visible and acts,
+        "see_export": visible and role in (Role.FILLER, Role.ADMIN),
         "fill": relation == "own" and role == Role.FILLER,
         "review": relation == "child" and role == Role.REVIEWER,
         "issue": relation == "own" and supervisor,

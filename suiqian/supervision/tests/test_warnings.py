@@ -27,3 +27,20 @@ def test_late_and_missing_reporting_is_a_warning(seeded_notices, capsys):
 def test_a_city_sees_only_its_own_counties_warnings(client, seeded_notices, city_user):
     body = client_for(client, city_user).get("/supervision/?year=2021").content.decode()
     assert "泽州县" in body and "太原市" not in body and "朔州市" not in body
+
+
+def test_open_dropout_cases_are_a_warning(seeded, city_user):
+    import datetime as dt
+
+    from suiqian.accounts.scope import Scope
+    from suiqian.divisions.models import Division
+    from suiqian.rosters.models import DropoutCase
+    from suiqian.supervision.queries import early_warnings
+
+    county = Division.objects.get(code="140525", valid_to__isnull=True)
+    for n, status in enumerate(["checking", "persuading", "returned"]):
+        DropoutCase.objects.create(term="2022-spring", id_hash=bytes([n]) * 32, id_masked="140525********000" + str(n),
+                                   name="学生", sex="男", birth_date=dt.date(2012, 1, 1), unit=county,
+                                   school="实验小学", school_type=1, grade=4, status=status)
+    warnings = [(w.unit.name, w.reason, w.value) for w in early_warnings(Scope.of(city_user), 2020)]
+    assert ("泽州县", "疑似辍学个案未结", "2 个（核查中或劝返中）") in warnings

@@ -1,0 +1,165 @@
+"""The roster pages: upload with progress, bad-rows download, counts beside 附件3, cases; a sibling gets 404."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from suiqian.accounts.scope import Scope
+from suiqian.conftest import make_user
+from suiqian.reporting import services as reporting
+from suiqian.rosters import services
+from suiqian.rosters.models import CaseStatus, DropoutCase, ImportJob, PersonalDataExport
+from suiqian.rosters.tests.conftest import unit
+from suiqian.rosters.tests.factories import child, import_rows, roster_text
+
+SPRING, FALL = "2021-spring", "2021-fall"
+
+
+@pytest.fixture
+def zezhou(county_user, tmp_path):
+    """泽州县's rosters for both terms (one child gone in fall), detection run: one case."""
+    scope = Scope.of(county_user)
+    spring = [child(1), child(2), child(3, grade=7)]
+    import_rows(scope, county_user, tmp_path, spring, SPRING, unit=unit("140525"))
+    job = import_rows(scope, county_user, tmp_path, [child(1).next_year(), child(2).next_year(),
+                                                     child(4).moved(grade=11)], FALL,
+                      unit=unit("140525"), on_error="skip")
+    services.detect(FALL)
+    return {"job": job, "case": DropoutCase.objects.get()}
+
+
+def roster_pages(zezhou):
+    job, case = zezhou["job"], zezhou["case"]
+    return [
+        ("get", reverse("roster_unit", args=["140525"]), {}),
+        ("post", reverse("roster_upload", args=["140525"]), {"term": FALL, "on_error": "stop"}),
+        ("get", reverse("roster_summary", args=["140525"]) + f"?term={FALL}", {}),
+        ("get", reverse("roster_cases", args=["140525"]) + f"?term={FALL}", {}),
+        ("get", reverse("roster_cases", args=["140525"]) + f"?term={FALL}&format=csv", {}),
+        ("get", reverse("roster_job", args=[job.pk]), {}),
+        ("get", reverse("roster_job_progress", args=[job.pk]), {}),
+        ("get", reverse("roster_bad_rows", args=[job.pk]), {}),
+        ("get", reverse("roster_case", args=[case.pk]), {}),
+        ("post", reverse("roster_case_status", args=[case.pk]), {"status": "returned", "note": "已返校"}),
+    ]
+
+
+def test_a_sibling_county_gets_404_on_every_roster_page(client, zezhou, sibling_county_user):
+    client.force_login(sibling_county_user)
+    for method, url, data in roster_pages(zezhou):
+        assert getattr(client, method)(url, data).status_code == 404, url
+    assert DropoutCase.objects.get().status == CaseStatus.CHECKING
+    assert not PersonalDataExport.objects.exists()
+
+
+def test_the_county_and_its_city_open_every_page(client, zezhou, county_user, city_user):
+    for user in (county_user, city_user):
+        client.force_login(user)
+        for method, url, _ in roster_pages(zezhou):
+            if method == "get":
+                assert client.get(url).status_code == 200, (user, url)
+
+
+def test_a_small_upload_is_imported_at_once_and_shows_its_bad_rows(client, county_user, shanxi):
+    client.force_login(county_user)
+    text = roster_text([child(1), child(2).moved(school_type="公立")])
+    response = client.post(reverse("roster_upload", args=["140525"]), {
+        "term": FALL, "on_error": "skip", "file": SimpleUploadedFile("名册.csv", text.encode("utf-8-sig"))},
+        follow=True)
+    job = ImportJob.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("roster_job", args=[job.pk])
+    page = response.content.decode()
+    assert "已导入 1 名学生" in page and "学校类型应为 公办、民办 或 政府购买学位" in page
+    assert 'hx-trigger="every 1s"' not in page  # finished: no more polling
+    assert child(2).id not in page and child(2).id[:6] + "********" + child(2).id[-4:] in page
+    assert not job.upload or not (services._media_path(job.upload)).exists()
+    download = client.get(reverse("roster_bad_rows", args=[job.pk]))
+    body = b"".join(download.streaming_content).decode("utf-8-sig")
+    assert body.splitlines()[1].startswith("3,") and child(2).id not in body
+    export = PersonalDataExport.objects.get()
+    assert (export.user, export.unit.code, export.kind, export.rows, export.term) == (
+        county_user, "140525", "bad_rows", 1, FALL)
+
+
+def test_a_large_upload_waits_for_the_worker_and_the_page_polls_its_progress(client, county_user, shanxi,
+                                                                           monkeypatch):
+    monkeypatch.setattr(services, "SYNC_IMPORT_MAX_BYTES", 0)
+    client.force_login(county_user)
+    text = roster_text([child(n) for n in range(5)])
+    client.post(reverse("roster_upload", args=["140525"]), {
+        "term": FALL, "on_error": "stop", "file": SimpleUploadedFile("big.csv", text.encode())})
+    job = ImportJob.objects.get()
+    progress_url = reverse("roster_job_progress", args=[job.pk])
+    waiting = client.get(progress_url).content.decode()
+    assert "等待处理" in waiting and f'hx-get="{progress_url}"' in waiting and 'hx-trigger="every 1s"' in waiting
+    call_command("roster", "work")
+    done = client.get(progress_url).content.decode()
+    assert "已读取 5 行 · 已校验 5 行 · 已写入 5 行 · 错误行 0 行" in done and "已导入 5 名学生" in done
+    assert "hx-trigger" not in done
+    assert not services._media_path(job.upload).exists()
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(client, county_user, shanxi, monkeypatch):
+    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", 10)
+    client.force_login(county_user)
+    response = client.post(reverse("roster_upload", args=["140525"]), {
+        "term": FALL, "on_error": "stop", "file": SimpleUploadedFile("a.csv", b"x" * 2_000_000)}, follow=True)
+    assert "文件超过 200 MB" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_viewer_may_not_upload_nor_export_names(client, zezhou, shanxi):
+    viewer = make_user("140525", roles=["viewer"], username="viewer")
+    client.force_login(viewer)
+    assert "start-import" not in client.get(reverse("roster_unit", args=["140525"])).content.decode()
+    assert client.post(reverse("roster_upload", args=["140525"]), {"term": FALL}).status_code == 403
+    assert client.get(reverse("roster_cases", args=["140525"]) + f"?term={FALL}&format=csv").status_code == 403
+    assert not PersonalDataExport.objects.exists()
+
+
+def test_the_cases_page_lists_filters_and_exports_with_an_audit_record(client, zezhou, county_user):
+    client.force_login(county_user)
+    url = reverse("roster_cases", args=["140525"])
+    page = client.get(url, {"term": FALL}).content.decode()
+    case = zezhou["case"]
+    assert case.id_masked in page and "学生003" in page and "核查中（1）" in page
+    assert "学生003" not in client.get(url, {"term": FALL, "status": "returned"}).content.decode()
+    csv_text = client.get(url, {"term": FALL, "format": "csv"}).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[1].startswith(case.id_masked + ",学生003,140525,泽州县,第一中学,7,核查中")
+    export = PersonalDataExport.objects.get()
+    assert (export.user, export.kind, export.rows, export.via) == (county_user, "cases", 1, "page")
+
+
+def test_the_case_page_records_a_status_change_with_a_note(client, zezhou, county_user, city_user):
+    case = zezhou["case"]
+    client.force_login(city_user)
+    assert "save-status" not in client.get(reverse("roster_case", args=[case.pk])).content.decode()
+    assert client.post(reverse("roster_case_status", args=[case.pk]),
+                       {"status": "returned", "note": "x"}).status_code == 403
+    client.force_login(county_user)
+    empty = client.post(reverse("roster_case_status", args=[case.pk]), {"status": "returned", "note": ""})
+    assert empty.status_code == 400 and "请填写核查情况说明" in empty.content.decode()
+    response = client.post(reverse("roster_case_status", args=[case.pk]),
+                           {"status": "persuading", "note": "随父母外出，已电话联系", "happened_on": "2021-09-20"},
+                           follow=True)
+    page = response.content.decode()
+    assert "确认辍学（劝返中）" in page and "随父母外出，已电话联系" in page and "2021-09-20" in page
+
+
+def test_the_summary_page_shows_the_rosters_beside_the_typed_summary(client, zezhou, summary_form, county_user):
+    reporting.save_values(Scope.of(county_user), county_user, summary_form, unit("140525"),
+                          {"migrant_children_total": "3", "migrant_worker_children_total": "2"})
+    client.force_login(county_user)
+    page = client.get(reverse("roster_summary", args=["140525"]), {"term": FALL}).content.decode()
+    assert "1 项不一致" in page
+    assert 'data-field="migrant_children_total" class="mismatch"' in page
+    assert 'data-field="migrant_worker_children_total" class="mismatch"' not in page
+
+
+def test_the_unit_page_shows_each_countys_roster_and_the_missing_ones(client, zezhou, city_user):
+    client.force_login(city_user)
+    page = client.get(reverse("roster_unit", args=["140500"]), {"term": FALL}).content.decode()
+    assert "已上报" in page and page.count("未上报") >= 5
+    page = client.get(reverse("roster_cases", args=["140500"]), {"term": FALL}).content.decode()
+    assert "名册未上报" not in page  # only 泽州县 had a spring roster, and it has a fall one

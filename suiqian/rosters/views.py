@@ -1,0 +1,173 @@
+"""Pages of the rosters app (thin: scope, then a service or a query, then a template).
+
+Every unit, job and case is looked up through the Scope: one outside it is a 404.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from suiqian.accounts.scope import Scope
+from suiqian.lib.http import CSV, download
+
+from . import queries, services
+from .models import CaseStatus, ImportJob
+from .terms import Term, TermError
+
+UPLOAD_ENVELOPE_BYTES = 1024 * 1024  # multipart headers and the form's other fields
+
+
+def _term(request, default: Term) -> Term:
+    try:
+        return Term.parse(request.GET.get("term") or request.POST.get("term") or default.code)
+    except TermError:
+        return default
+
+
+def _scope_and_unit(request, code):
+    scope = Scope.of(request.user)
+    return scope, scope.get_unit(code)
+
+
+@login_required
+def home(request):
+    scope = Scope.of(request.user)
+    return redirect("roster_unit", "140000" if scope.is_system else scope.unit.code)
+
+
+@login_required
+def unit_page(request, code):
+    scope, unit = _scope_and_unit(request, code)
+    term = _term(request, queries.default_term(scope))
+    return render(request, "rosters/unit.html", {
+        "unit": unit, "term": term, "terms": queries.term_choices(scope), "on_error_choices": ImportJob.OnError.choices,
+        "counties": queries.county_rosters(scope, unit, term), "jobs": queries.jobs_of(scope, unit)[:10],
+        "may_import": services.may_import(scope, unit), "max_upload_mb": services.MAX_UPLOAD_BYTES // 2**20,
+    })
+
+
+@login_required
+@require_POST
+def upload(request, code):
+    scope, unit = _scope_and_unit(request, code)
+    if not services.may_import(scope, unit):
+        raise PermissionDenied("只有本单位的填报员可以导入名册")
+    # Refuse an oversized upload before Django reads it to disk.
+    if int(request.META.get("CONTENT_LENGTH") or 0) > services.MAX_UPLOAD_BYTES + UPLOAD_ENVELOPE_BYTES:
+        messages.error(request, "文件超过 200 MB：请按县区拆分后分别上传，或由运维人员用命令行导入")
+        return redirect("roster_unit", unit.code)
+    try:
+        job = services.store_upload(scope, request.user, unit, request.POST.get("term", ""),
+                                    request.POST.get("on_error", ""), request.FILES.get("file"))
+    except services.NotAllowed as e:
+        raise PermissionDenied(str(e)) from e
+    except services.RosterError as e:
+        messages.error(request, str(e))
+        return redirect("roster_unit", unit.code)
+    if services.should_work_now(job):
+        services.work_job(job)
+    return redirect("roster_job", job.pk)
+
+
+@login_required
+def job_page(request, pk):
+    scope = Scope.of(request.user)
+    job = queries.job_for(scope, pk)
+    return render(request, "rosters/job.html", {"job": job})
+
+
+@login_required
+def job_progress(request, pk):
+    """The progress box alone, polled by HTMX every second until the job has finished."""
+    scope = Scope.of(request.user)
+    return render(request, "rosters/_job_progress.html", {"job": queries.job_for(scope, pk)})
+
+
+@login_required
+def bad_rows(request, pk):
+    scope = Scope.of(request.user)
+    job = queries.job_for(scope, pk)
+    path = Path(settings.MEDIA_ROOT) / job.bad_rows_file
+    if not job.bad_rows_file or not path.exists():
+        messages.error(request, "没有错误行清单")
+        return redirect("roster_job", job.pk)
+    try:
+        services.record_export(scope, request.user, job.unit, Term.parse(job.term), "bad_rows", job.rows_bad)
+    except services.NotAllowed as e:
+        raise PermissionDenied(str(e)) from e
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"错误行-{job.filename}.csv",
+                        content_type=CSV)
+
+
+@login_required
+def summary(request, code):
+    scope, unit = _scope_and_unit(request, code)
+    term = _term(request, queries.default_term(scope))
+    return render(request, "rosters/summary.html", {
+        "unit": unit, "term": term, "terms": queries.term_choices(scope),
+        "comparison": queries.compare_with_summary(scope, unit, term),
+    })
+
+
+@login_required
+def case_list(request, code):
+    scope, unit = _scope_and_unit(request, code)
+    term = _term(request, queries.default_term(scope))
+    status = request.GET.get("status", "")
+    if status not in CaseStatus.values:
+        status = ""
+    text = request.GET.get("q", "").strip()[:50]
+    cases = queries.cases(scope, term=term, unit=unit, status=status, text=text)
+    by_status = queries.case_counts_by_status(scope, term, unit)
+    if request.GET.get("format") == "csv":
+        table = queries.cases_table(scope, term, cases)
+        try:
+            services.record_export(scope, request.user, unit, term, "cases", len(table.rows))
+        except services.NotAllowed as e:
+            raise PermissionDenied(str(e)) from e
+        return download(table.to_csv(bom=True), f"{unit.name}{table.title}.csv", CSV)
+    return render(request, "rosters/cases.html", {
+        "unit": unit, "term": term, "terms": queries.term_choices(scope), "status": status, "q": text,
+        "statuses": [(value, label, by_status.get(value, 0)) for value, label in CaseStatus.choices],
+        "cases": cases[:500], "total": cases.count(), "missing": queries.missing_rosters(scope, term, unit),
+        "detection": queries.latest_detection(term), "transfers": queries.visible_transfers(scope, term).count(),
+        "may_export": services.may_export_personal(scope, unit),
+    })
+
+
+@login_required
+def case_page(request, pk, status=200, error=""):
+    scope = Scope.of(request.user)
+    case = queries.case_for(scope, pk)
+    return render(request, "rosters/case.html", {
+        "case": case, "events": case.events.select_related("user"), "may_follow_up": services.may_follow_up(scope, case),
+        "choices": services.allowed_statuses(case), "today": timezone.localdate(), "error": error,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def case_status(request, pk):
+    scope = Scope.of(request.user)
+    case = queries.case_for(scope, pk)
+    try:
+        happened_on = dt.date.fromisoformat(request.POST["happened_on"]) if request.POST.get("happened_on") else None
+    except ValueError:
+        return case_page(request, pk, status=400, error="日期格式不对")
+    try:
+        services.change_case_status(scope, request.user, case, request.POST.get("status", ""),
+                                    request.POST.get("note", ""), happened_on)
+    except services.NotAllowed as e:
+        raise PermissionDenied(str(e)) from e
+    except services.RosterError as e:
+        return case_page(request, pk, status=400, error=str(e))
+    messages.success(request, "已记录")
+    return redirect("roster_case", case.pk)
