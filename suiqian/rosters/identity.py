@@ -12,10 +12,14 @@ import hmac
 from functools import lru_cache
 
 import polars as pl
-import polars_hash as plh
 from django.conf import settings
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
+
+try:
+    import polars_hash as plh
+except ImportError:  # the pinned dependency is missing: hash in Python, a few times slower, same bytes
+    plh = None
 
 KEY_LABEL = b"suiqian.rosters.id-hash.v1"
 ID_PATTERN = r"^\d{17}[\dX]$"
@@ -45,8 +49,16 @@ def hash_id(number: str) -> bytes:
 
 
 def hash_expr(column: str) -> pl.Expr:
-    """HMAC-SHA256 of a column of normalised numbers, as 64 hex digits, computed in Rust."""
-    return plh.col(column).chash.hmac_sha256(key=id_key())
+    """HMAC-SHA256 of a column of normalised numbers, as 64 hex digits, computed in Rust (polars-hash)."""
+    if plh is not None:
+        return plh.col(column).chash.hmac_sha256(key=id_key())
+    return pl.col(column).map_batches(_hmac_hex, return_dtype=pl.String)
+
+
+def _hmac_hex(numbers: pl.Series) -> pl.Series:
+    key = id_key().encode()
+    return pl.Series([None if n is None else hmac.new(key, n.encode(), hashlib.sha256).hexdigest()
+                      for n in numbers.to_list()], dtype=pl.String)
 
 
 def mask(number: str) -> str:

@@ -255,6 +255,13 @@ def test_the_stored_hash_is_hmac_sha256_of_the_number_under_the_roster_key(opera
     assert bytes(RosterEntry.objects.get().id_hash) == expected == identity.hash_id(c.id)[:16]
 
 
+def test_without_polars_hash_the_same_hash_is_computed_in_python(operator, tmp_path, monkeypatch):
+    monkeypatch.setattr(identity, "plh", None)
+    c = child(1)
+    import_rows(operator, None, tmp_path, [c], SPRING)
+    assert bytes(RosterEntry.objects.get().id_hash) == identity.hash_id(c.id)[:16]
+
+
 def test_without_a_roster_key_the_key_is_derived_from_the_secret_key_not_equal_to_it(settings):
     del settings.ROSTER_ID_KEY
     settings.SECRET_KEY = "s3cret-for-test"
