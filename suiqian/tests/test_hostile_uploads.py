@@ -165,3 +165,28 @@ def test_exports_neutralise_cells_that_spreadsheets_would_run(seeded_notices, ca
     cells = [row[2] for row in csv.reader(io.StringIO(capsys.readouterr().out))]
     hostile = [c for c in cells if "HYPERLINK" in c]
     assert hostile and all(c.startswith("'" + prefix) for c in hostile)
+
+
+def roster_upload(client, user, name, data):
+    client.force_login(user)
+    return client.post("/rosters/140525/import", {"term": "2021-fall", "on_error": "stop",
+                                                  "file": upload(name, data)}, follow=True).content.decode()
+
+
+def test_a_roster_line_of_100000_columns(client, county_user):
+    from suiqian.rosters.columns import HEADER
+    from suiqian.rosters.models import RosterEntry
+
+    header = ",".join(HEADER) if isinstance(HEADER, (list, tuple)) else HEADER
+    wide = header + "\n" + ",".join(["1"] * 100_000) + "\n"
+    body = roster_upload(client, county_user, "名册.csv", wide.encode("utf-8"))
+    assert "发现 1 行有错误" in body and "未导入任何数据" in body and "身份证号应为 18 位" in body
+    assert not RosterEntry.objects.exists()
+
+
+def test_a_roster_header_of_100000_columns(client, county_user):
+    from suiqian.rosters.models import RosterEntry
+
+    body = roster_upload(client, county_user, "名册.csv", (",".join(f"c{i}" for i in range(100_000)) + "\n").encode())
+    assert "表头缺少列：身份证号、姓名" in body
+    assert not RosterEntry.objects.exists()
