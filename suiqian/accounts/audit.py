@@ -52,9 +52,7 @@ def record(action: str, *, user=None, unit=None, target: str = "", detail: dict 
 
 def search(scope: Scope, *, text: str = "", action: str = "", unit_code: str = "", date_from=None, date_to=None):
     """Events of the units within scope (and failed logins, which have no unit, for the whole platform only)."""
-    qs = AuditEvent.objects.select_related("user", "unit")
-    if not scope.is_system:
-        qs = qs.filter(unit__path__startswith=scope.root_path)
+    qs = scope.filter(AuditEvent.objects.select_related("user", "unit"))
     if action:
         qs = qs.filter(action=action)
     if unit_code:
