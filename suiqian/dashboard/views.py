@@ -13,7 +13,7 @@ from suiqian.divisions.models import Division
 from suiqian.lib.http import table_download
 from suiqian.notices.queries import attention as notice_attention
 from suiqian.notices.queries import dashboard_completeness
-from suiqian.reporting.queries import attention, indicator_table, years_with_data
+from suiqian.reporting.queries import attention, indicator_table, requested_year, years_with_data
 
 from .queries import dashboard_data
 
@@ -27,9 +27,7 @@ def home(request):
 
 
 def _unit_and_year(request, scope: Scope) -> tuple[Division, int]:
-    years = years_with_data(scope) or [2020]
-    year = request.GET.get("year", "")
-    year = int(year) if year.isdigit() else years[0]
+    year = requested_year(scope, request.GET.get("year"), 2020)
     code = request.GET.get("unit") or (scope.unit.code if scope.unit else "140000")
     return scope.get_unit(code, year), year
 

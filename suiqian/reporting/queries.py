@@ -349,6 +349,13 @@ def indicator_table(scope: Scope, parent: Division, year: int, indicator: Indica
                           national, sources)
 
 
+def requested_year(scope: Scope, text: str | None, default: int) -> int:
+    """The year a page asks for, else the latest year with data in scope, else `default`."""
+    if text and text.isdigit():
+        return int(text)
+    return (years_with_data(scope) or [default])[0]
+
+
 def years_with_data(scope: Scope) -> list[int]:
     years = set(scope.filter(PublishedValue.objects.all()).values_list("year", flat=True))
     years |= set(scope.filter(Report.objects.filter(status=Report.Status.APPROVED)).values_list("year", flat=True))

@@ -10,7 +10,7 @@ from suiqian.lib.http import XLSX, download, table_download
 
 from . import queries, services
 from .models import FormDefinition
-from .queries import indicator_table, years_with_data
+from .queries import indicator_table, requested_year, years_with_data
 
 
 
@@ -22,7 +22,7 @@ def _int_or_none(value):
 def enrollment_table(request):
     scope = Scope.of(request.user)
     years = years_with_data(scope) or [2020]
-    year = _int_or_none(request.GET.get("year")) or years[0]
+    year = requested_year(scope, request.GET.get("year"), 2020)
     default_code = scope.unit.code if not scope.is_system else "140000"
     unit = scope.get_unit(request.GET.get("unit") or default_code, year)
     table = indicator_table(scope, unit, year)

@@ -7,15 +7,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from suiqian.accounts.scope import Scope
-from suiqian.reporting.queries import years_with_data
+from suiqian.reporting.queries import requested_year, years_with_data
 
 from . import queries, services
 from .models import Inspection, Sanction
 
 
 def _year(request, scope) -> int:
-    text = request.GET.get("year", "")
-    return int(text) if text.isdigit() else (years_with_data(scope) or [2021])[0]
+    return requested_year(scope, request.GET.get("year"), 2021)
 
 
 def _date(text: str, label: str) -> dt.date:
