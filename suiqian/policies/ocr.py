@@ -13,6 +13,7 @@ Runs in the background worker, never in a request: a page takes seconds.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import time
@@ -22,6 +23,10 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from .extraction import ExtractionError, mark_layout
+
+# One thread per Tesseract: workers read pages side by side, and OpenMP threads fighting over the cores of a
+# busy server run slower than one each.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 LANGUAGE = "chi_sim"
 MAX_PAGES = 60
@@ -39,15 +44,15 @@ CJK = r"\u3400-\u9fff\uf900-\ufaff"
 # Tesseract often returns ASCII punctuation between Chinese characters; a reader expects the full-width
 # forms. One character for one, so offsets into the text stay those of the words.
 ASCII_TO_FULL_WIDTH = str.maketrans({":": "：", ";": "；", ",": "，", "(": "（", ")": "）", "?": "？", "!": "！"})
-# Terms of this field that a fast OCR model gets one character wrong (人学 for 入学, 正明 for 证明).
-# A run of the same length that differs from one of them in one character is read as the term.
-# Three characters at least: a two-character word one character away from a term is usually another word
-# (说明 is not a misread 证明), a longer one rarely is.
+# Terms of this field that a fast OCR model gets one character wrong (人学 for 入学, 正明 for 证明). A run of
+# the same length that differs from one of them in one Chinese character is read as the term. Only terms of
+# four characters or more, none a character away from another real phrase of the field: 居住证 would turn
+# 居住地 into 居住证, 子女入学 would turn 子女就学 into 子女入学.
 LEXICON = (
-    "入学条件", "入学须知", "申请入学", "子女入学", "办理入学", "入学手续", "入学年龄", "随迁子女", "进城务工人员",
-    "居住证", "居住证明", "计划生育证明", "超龄证明", "户籍地无人监护证明", "无人监护证明", "社会保险",
-    "社保缴纳", "缴纳社保", "居住年限", "持有时间", "实施细则", "义务教育", "公办学校", "民办学校",
-    "户口簿", "房产证", "租赁合同", "劳动合同", "营业执照", "监护人", "父母双方", "适龄儿童", "就读公办", "申请就读",
+    "计划生育证明", "超龄证明", "户籍地无人监护证明", "无人监护证明", "随迁子女", "进城务工人员", "实施细则",
+    "义务教育", "社会保险", "入学条件", "入学须知", "入学手续", "入学年龄", "租赁合同", "劳动合同", "营业执照",
+    "父母双方", "适龄儿童", "申请就读", "就读公办", "公办学校", "民办学校", "持有时间", "居住年限", "社保缴纳",
+    "缴纳社保",
 )
 
 
@@ -97,6 +102,22 @@ class Page:
         return {"number": self.number, "width": self.width, "height": self.height,
                 "confidence": round(self.confidence, 1), "low_quality": self.low_quality,
                 "paragraphs": [{"text": p.text, "words": p.words} for p in self.paragraphs]}
+
+
+def scan_kind(data: bytes) -> str:
+    """'pdf', 'jpg' or 'png' — what a scan is, told by its content."""
+    if data[:1024].find(b"%PDF-") >= 0:
+        return "pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    raise RecognitionError("不是可识别的扫描件（PDF、JPEG 或 PNG）。")
+
+
+def read_paragraphs(data: bytes) -> list[str]:
+    """The paragraphs of a scan, recognised here and now (the command line; pages use the task queue)."""
+    return paragraphs_of([page.to_dict() for page in recognize(data, scan_kind(data))])
 
 
 def paragraphs_of(pages: list[dict]) -> list[str]:
@@ -285,13 +306,17 @@ def _needs_space(before: str, after: str) -> bool:
 
 # 一、 （一） 1. 第三条: a numbered item starts a paragraph even where a scan lost the indentation.
 ENUMERATOR = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|第[一二三四五六七八九十百\d]+条)")
+# 满1年 comes back as 满]年 or 满l年: a lone stroke between two Chinese characters is the digit.
+_STROKE_FOR_ONE = re.compile(rf"(?<=[{CJK}])[\]|lI\[](?=[{CJK}])")
 _BETWEEN_CJK_PUNCTUATION = re.compile(rf"(?<=[{CJK}])[:;,()?!]|[:;,()?!](?=[{CJK}])")
 
 
 def correct(text: str) -> str:
-    """Full-width punctuation beside Chinese, and the field's terms mended where one character is
-    misread. Every change is one character for one: word offsets stay valid."""
+    """Full-width punctuation beside Chinese, a lone 1 read as a stroke, and the field's terms mended where
+    one character is misread. Every change is one character for one: word offsets stay valid."""
     text = _BETWEEN_CJK_PUNCTUATION.sub(lambda m: m.group().translate(ASCII_TO_FULL_WIDTH), text)
+    text = _STROKE_FOR_ONE.sub("1", text)
+    text = _quotes(text)
     chars = list(text)
     exact = [(m.start(), m.end()) for term in LEXICON for m in re.finditer(re.escape(term), text)]
     # Characters that belong to a term (as read, or mended) are settled: a shorter term must not "mend"
@@ -300,6 +325,14 @@ def correct(text: str) -> str:
     for term in sorted(LEXICON, key=len, reverse=True):
         _mend(chars, settled, term, [span for span in exact if span[1] - span[0] >= len(term)])
     return "".join(chars)
+
+
+def _quotes(text: str) -> str:
+    """Straight double quotes in Chinese text as the curly pairs they were printed as: opening, closing, in turn."""
+    if '"' not in text or not re.search(rf"[{CJK}]", text):
+        return text
+    parts = text.split('"')
+    return "".join(part + ("“" if i % 2 == 0 else "”") for i, part in enumerate(parts[:-1])) + parts[-1]
 
 
 def _mend(chars: list[str], settled: list[bool], term: str, exact: list[tuple[int, int]]) -> None:

@@ -92,3 +92,17 @@ def test_without_tesseract_it_says_so(monkeypatch):
     assert not ocr.available()
     with pytest.raises(ocr.RecognitionUnavailable, match="未安装文字识别"):
         ocr.recognize(b"%PDF-1.4", "pdf")
+
+
+def test_the_command_reads_a_scan_and_keeps_its_json_shape(tmp_path, capsys):
+    need_ocr()
+    import json
+
+    from django.core.management import call_command
+
+    scan = tmp_path / "扫描件.png"
+    scan.write_bytes(scanned_png(RULES[1:2]))
+    call_command("policy", "check", str(scan), "--format", "json")
+    [report] = json.loads(capsys.readouterr().out)
+    assert report["file"] == str(scan) and report["recognized"] is True
+    assert {"FAMILY_PLANNING_PROOF", "NO_GUARDIAN_PROOF", "OVERAGE_PROOF"} <= {f["code"] for f in report["findings"]}
