@@ -173,6 +173,16 @@ def _negated_by_next_clause(text: str, end: int, language: Language) -> bool:
 
 # --- alternatives ------------------------------------------------------------------------
 
+def is_ranking(text: str, pos: int, language: Language) -> bool:
+    """Whether the clause at `pos` scores applicants (积分) rather than sets a condition."""
+    clause_start, clause_end = clause_bounds(text, pos, language.clause_separators)
+    if language.alternatives.ranking.search(text, clause_start, clause_end):
+        return True
+    # 积分达15分（其中……连续居住满一年，得分不低于5分）: a bracket opened in a scoring clause.
+    opener = max(text.rfind("（", 0, pos), text.rfind("(", 0, pos))
+    return opener >= 0 and bool(language.alternatives.ranking.search(text, max(0, opener - 20), opener))
+
+
 def item_categories(text: str, alternatives: Alternatives) -> set[str]:
     return {name for name, pattern in alternatives.items.items() if pattern.search(text)}
 

@@ -73,10 +73,12 @@ def render_text(reports: list[dict]) -> str:
 
 
 def _finding_lines(finding: dict) -> list[str]:
+    label = "需人工核查" if not finding.get("certain", True) else SEVERITY_LABELS.get(finding["severity"], "")
     return [
-        f"  [{SEVERITY_LABELS.get(finding['severity'], finding['severity'])}] 第 {finding['paragraph']} 段"
-        f"第 {finding['start'] + 1}–{finding['end']} 字  {finding['code']}",
+        f"  [{label}] 第 {finding['paragraph']} 段"
+        f"第 {finding['start'] + 1}–{finding['end']} 字  {finding.get('title') or finding['code']}",
         f"    原文：{finding['text']}",
+        f"    触发词：{finding.get('trigger', '')}",
         f"    问题：{finding['rule']}",
         f"    依据：{finding['clause']}",
     ]
