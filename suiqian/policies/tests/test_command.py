@@ -78,7 +78,8 @@ def test_it_prints_a_readable_text_report(tmp_path):
     bad.write_text("总则\n父母双方均须持有居住证。", encoding="utf-8")
     good.write_text("居住证且居住满半年", encoding="utf-8")
     text = policy_check(bad, good, tmp_path / "c.pdf", "--format", "text")
-    assert f"文件：{bad}\n  [错误] 第 2 段第 1–11 字  BOTH_PARENTS_REQUIRED\n    原文：父母双方均须持有居住证\n" in text
+    assert (f"文件：{bad}\n  [错误] 第 2 段第 1–11 字  要求父母双方均符合条件\n    原文：父母双方均须持有居住证\n"
+            "    触发词：父母双方\n") in text
     assert f"文件：{good}\n  未发现问题。" in text
     assert "无法检查：文件不存在" in text
     assert text.rstrip().endswith("共 3 个文件，发现问题 1 处，1 个文件无法读取。")
