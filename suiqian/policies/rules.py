@@ -83,6 +83,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class ConditionVocabulary:
+    baseline: dict[str, str]  # column key of 各县条件对比 -> the finding code that marks it red
     documents: dict[str, re.Pattern]
     simultaneous_yes: re.Pattern
     simultaneous_no: re.Pattern
@@ -225,7 +226,11 @@ def _conditions(raw) -> ConditionVocabulary:
         _require_keys(section, ("true_when", "false_when"), f"conditions.{name}")
         pairs[name] = (_compile(section["true_when"], f"conditions.{name}.true_when"),
                        _compile(section["false_when"], f"conditions.{name}.false_when"))
+    baseline = raw.get("baseline", {})
+    if not isinstance(baseline, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in baseline.items()):
+        raise RulesError("conditions.baseline 应为“列: 代码”的映射")
     return ConditionVocabulary(
+        baseline=dict(baseline),
         documents={str(n): _compile(p, f"conditions.documents.{n}") for n, p in documents.items()},
         simultaneous_yes=pairs["simultaneous_enrollment"][0], simultaneous_no=pairs["simultaneous_enrollment"][1],
         lottery_yes=pairs["lottery"][0], lottery_no=pairs["lottery"][1])
@@ -253,8 +258,12 @@ def parse_rules(text: str) -> RuleSet:
         unknown = [c for c in rule.yields_to if c not in by_code]
         if unknown:
             raise RulesError(f"规则 {rule.code}：yields_to 中的 {', '.join(unknown)} 不存在")
+    conditions = _conditions(raw["conditions"])
+    unknown = sorted(c for c in conditions.baseline.values() if c not in by_code)
+    if unknown:
+        raise RulesError(f"conditions.baseline 中的 {', '.join(unknown)} 不存在")
     return RuleSet(language=_language(raw["language"]), anchors=anchors, rules=rules,
-                   conditions=_conditions(raw["conditions"]), by_code=by_code)
+                   conditions=conditions, by_code=by_code)
 
 
 def load_rules(path: Path | str | None = None) -> RuleSet:
