@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .extraction import extract_paragraphs
-from .language import Sentence, clause_bounds, document_sentences, is_alternative, is_negated, is_ranking
+from .language import (
+    Sentence,
+    about_other_group,
+    clause_bounds,
+    document_sentences,
+    is_alternative,
+    is_negated,
+    is_ranking,
+)
 from .numerals import Duration, find_durations
 from .rules import Rule, RuleSet, load_rules
 
@@ -63,7 +71,8 @@ def check_file(data: bytes, filename: str, rules: RuleSet | None = None) -> list
 def check_paragraphs(paragraphs: list[str], rules: RuleSet | None = None) -> list[Finding]:
     """Certain findings, and uncertain ones (certain=False) where a sentence only looks like a violation."""
     rules = rules or load_rules()
-    sentences = document_sentences(paragraphs, rules.language)
+    sentences = [s for s in document_sentences(paragraphs, rules.language)
+                 if not about_other_group(s.text, rules.language)]
     found: dict[tuple[str, int, int], Finding] = {}
     for sentence in sentences:
         for mention in _phrase_mentions(sentence, rules) + _duration_mentions(sentence, rules):

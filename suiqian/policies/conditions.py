@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .checker import Finding, attribute_duration, check_paragraphs
-from .language import Sentence, document_sentences, is_negated
+from .language import Sentence, about_other_group, document_sentences, is_negated
 from .numerals import find_durations
 from .rules import RuleSet, load_rules
 
@@ -39,7 +39,9 @@ class Conditions:
 
 def extract_conditions(paragraphs: list[str], rules: RuleSet | None = None) -> Conditions:
     rules = rules or load_rules()
-    sentences = document_sentences(paragraphs, rules.language)
+    # As in the checker: what the text asks of local 户籍 children is no condition for 随迁子女.
+    sentences = [s for s in document_sentences(paragraphs, rules.language)
+                 if not about_other_group(s.text, rules.language)]
     vocabulary = rules.conditions
     months = _stated_months(sentences, rules)
     return Conditions(

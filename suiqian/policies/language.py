@@ -173,6 +173,12 @@ def _negated_by_next_clause(text: str, end: int, language: Language) -> bool:
 
 # --- alternatives ------------------------------------------------------------------------
 
+def about_other_group(text: str, language: Language) -> bool:
+    """Whether the sentence speaks only of children with local 户籍, not of 随迁子女."""
+    alternatives = language.alternatives
+    return bool(alternatives.other_group.search(text)) and not alternatives.migrant.search(text)
+
+
 def is_ranking(text: str, pos: int, language: Language) -> bool:
     """Whether the clause at `pos` scores applicants (积分) rather than sets a condition."""
     clause_start, clause_end = clause_bounds(text, pos, language.clause_separators)

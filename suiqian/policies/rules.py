@@ -19,7 +19,7 @@ KIND_KEYS = {
     "property_only": ({"excluded", "property", "rental", "conditional"}, set()),
 }
 NEGATION_KEYS = ("before", "after", "next_clause", "sentence", "scope_breakers", "exception")
-ALTERNATIVE_KEYS = ("inline", "priority", "ranking", "group", "cumulative_start", "header_alternative", "header_cumulative",
+ALTERNATIVE_KEYS = ("inline", "priority", "other_group", "migrant", "ranking", "group", "cumulative_start", "header_alternative", "header_cumulative",
                     "enumerator", "items")
 CODE_FORMAT = re.compile(r"[A-Z][A-Z0-9_]*")
 
@@ -42,6 +42,8 @@ class Negation:
 class Alternatives:
     inline: re.Pattern
     priority: re.Pattern
+    other_group: re.Pattern
+    migrant: re.Pattern
     ranking: re.Pattern
     group: re.Pattern
     cumulative_start: re.Pattern
