@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from .extraction import extract_paragraphs
@@ -126,8 +127,11 @@ def _phrase_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
         for start, end in raw[rule.code]:
             if any(_overlaps((start, end), other) for code in rule.yields_to for other in raw[code]):
                 continue
-            if _demanded(sentence, start, end, rule, rules):
-                mentions.append(Mention(rule.code, start, end))
+            if not _demanded(sentence, start, end, rule, rules):
+                continue
+            # A proof asked for points (独生子女加分需提供……) ranks applicants: a reviewer decides.
+            certain = not is_ranking(sentence.text, start, rules.language)
+            mentions.append(Mention(rule.code, start, end, certain))
     return mentions
 
 
@@ -159,17 +163,48 @@ def _duration_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
     mentions = []
     for duration in find_durations(sentence.text):
         anchor = attribute_duration(sentence.text, duration, rules, set(duration_rules))
-        rule = duration_rules.get(anchor)
-        if rule is None or duration.months <= rule.max_months:
-            continue
-        start, end = _with_anchor(sentence.text, duration, rules.anchors[anchor])
-        if is_ranking(sentence.text, duration.start, rules.language):
-            # A period that earns points ranks applicants; whether it also bars them, a reviewer decides.
-            if not is_negated(sentence.text, duration.start, duration.end, rules.language):
-                mentions.append(Mention(rule.code, start, end, certain=False))
-        elif _demanded(sentence, duration.start, duration.end, rule, rules):
-            mentions.append(Mention(rule.code, start, end))
+        anchors = [anchor] + coordinated_anchors(sentence.text, duration, anchor, rules, set(duration_rules))
+        for name in anchors:
+            rule = duration_rules.get(name)
+            if rule is None or duration.months <= rule.max_months:
+                continue
+            start, end = _with_anchor(sentence.text, duration, rules.anchors[name])
+            if is_ranking(sentence.text, duration.start, rules.language):
+                # A period that earns points ranks applicants; whether it also bars them, a reviewer decides.
+                if not is_negated(sentence.text, duration.start, duration.end, rules.language):
+                    mentions.append(Mention(rule.code, start, end, certain=False))
+            elif _demanded(sentence, duration.start, duration.end, rule, rules):
+                mentions.append(Mention(rule.code, start, end))
     return mentions
+
+
+COORDINATION = re.compile(r"^[^，,。；;]{0,10}$")
+# Only activities are listed under one period (居住、就业、缴纳社保满一年); a permit is a document
+# named in a list of documents (户口簿、居住证、社保证明（近一年）) and keeps its own period.
+ACTIVITY_ANCHORS = {"residence", "social_insurance"}
+COORDINATOR = re.compile(r"、|和|及|并|与")
+
+
+def coordinated_anchors(text: str, duration: Duration, anchor: str | None, rules: RuleSet, ruled: set[str]) -> list[str]:
+    """Other subjects listed with the nearest one: 连续居住、务工就业、参加社会保险两年以上 is about all three."""
+    if anchor not in ACTIVITY_ANCHORS:
+        return []
+    clause_start, _ = clause_bounds(text, duration.start, rules.language.clause_separators)
+    matches = sorted((m.start(), m.end(), name) for name, pattern in rules.anchors.items()
+                     for m in pattern.finditer(text, clause_start, duration.start))
+    found, following_start = [], None
+    for start, end, name in reversed(matches):
+        if following_start is not None and end > following_start - 1:
+            following_start = min(start, following_start)  # 缴纳社会保险: one item named twice
+            continue
+        if following_start is not None:
+            gap = text[end:following_start]
+            if not (COORDINATION.match(gap) and COORDINATOR.search(gap)):
+                break
+            if name in ruled & ACTIVITY_ANCHORS and name != anchor and name not in found:
+                found.append(name)
+        following_start = start
+    return found
 
 
 def _with_anchor(text: str, duration: Duration, anchor) -> tuple[int, int]:
