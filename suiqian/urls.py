@@ -54,6 +54,8 @@ urlpatterns = [
     path("requirements/<int:requirement_id>/<str:unit_code>/review", notices.submission_review,
          name="submission_review"),
     path("submissions/<int:pk>/download", notices.submission_download, name="submission_download"),
+    path("submissions/<int:pk>/pages/<int:number>.png", notices.submission_scan_page, name="submission_scan_page"),
+    path("submissions/<int:pk>/recognition", notices.submission_recognition, name="submission_recognition"),
     path("policies/consistency/<str:code>/", policies.consistency, name="policy_consistency"),
     path("policies/feedback/", policies.feedback_list, name="policy_feedback_list"),
     path("policies/feedback/<int:submission_id>/", policies.feedback_add, name="policy_feedback_add"),
