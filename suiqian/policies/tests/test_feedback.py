@@ -111,4 +111,8 @@ def test_a_reviewer_marks_wrong_and_adds_missed_on_the_review_page(page, live_se
     for width, name in ((1280, "desk"), (390, "phone")):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(tmp_path / f"review-{name}.png"), full_page=True)
+    page.click("#feedback h3 a")  # 全部反馈
+    rows = page.locator("#feedback-table tbody tr")
+    assert rows.count() == 2 and "泽州县" in rows.nth(0).inner_text()
     assert unit("140525").name == "泽州县"
+    page.screenshot(path=str(tmp_path / "feedback-list.png"), full_page=True)
