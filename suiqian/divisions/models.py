@@ -21,13 +21,21 @@ class Division(models.Model):
     """A unit of the administrative tree (GB/T 2260), and the education bureau that runs it."""
 
     class Kind(models.TextChoices):
+        NATIONAL = "national", "全国"
         PROVINCE = "province", "省"
+        AUTONOMOUS_REGION = "autonomous_region", "自治区"
+        MUNICIPALITY = "municipality", "直辖市"
         CITY = "city", "地级市"
+        AUTONOMOUS_PREFECTURE = "autonomous_prefecture", "自治州"
+        PREFECTURE = "prefecture", "地区"
+        LEAGUE = "league", "盟"
         DISTRICT = "district", "区"
         COUNTY = "county", "县"
         COUNTY_CITY = "county_city", "县级市"
 
     class Level(models.IntegerChoices):
+        # 0 so that the three levels a Shanxi-only tree knows keep their numbers (and their order).
+        NATIONAL = 0, "国家级"
         PROVINCE = 1, "省级"
         CITY = 2, "市级"
         COUNTY = 3, "县级"
@@ -35,7 +43,7 @@ class Division(models.Model):
     code = models.CharField("区划代码", max_length=6, db_index=True)
     name = models.CharField("名称", max_length=50)
     full_name = models.CharField("全称", max_length=150)
-    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    kind = models.CharField("类型", max_length=24, choices=Kind.choices)
     level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
     parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children",
                                verbose_name="上级")
@@ -65,6 +73,10 @@ class Division(models.Model):
     @property
     def bureau_name(self) -> str:
         """The education bureau of the unit, as the notices address it."""
+        if self.level == self.Level.NATIONAL:
+            return "教育部"
+        if self.kind == self.Kind.MUNICIPALITY:
+            return f"{self.name}教育委员会"
         return f"{self.name}教育厅" if self.level == self.Level.PROVINCE else f"{self.name}教育局"
 
     @property
