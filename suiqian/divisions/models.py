@@ -20,6 +20,10 @@ class DivisionQuerySet(models.QuerySet):
 class Division(models.Model):
     """A unit of the administrative tree (GB/T 2260), and the education bureau that runs it."""
 
+    # 教育部, above the provinces. GB/T 2260 has no code for the country; 100000 is the one map and
+    # statistics data use for 中华人民共和国, and no province code starts with 10.
+    NATIONAL_CODE = "100000"
+
     class Kind(models.TextChoices):
         NATIONAL = "national", "全国"
         PROVINCE = "province", "省"
@@ -78,6 +82,19 @@ class Division(models.Model):
         if self.kind == self.Kind.MUNICIPALITY:
             return f"{self.name}教育委员会"
         return f"{self.name}教育厅" if self.level == self.Level.PROVINCE else f"{self.name}教育局"
+
+    @property
+    def province_code(self) -> str | None:
+        """The code of the province the unit lies in (GB/T 2260: its first two digits); None for 教育部."""
+        return None if self.level == self.Level.NATIONAL else self.code[:2] + "0000"
+
+    @classmethod
+    def code_at_level(cls, path: str, level: int) -> str:
+        """The code in a materialised path at `level`, or the deepest one above it (a county a province
+        governs directly has no city). Trees start at 教育部 or, loaded alone, at a province."""
+        codes = [c for c in path.split("/") if c]
+        top = cls.Level.NATIONAL if codes[0] == cls.NATIONAL_CODE else cls.Level.PROVINCE
+        return codes[max(0, min(level - top, len(codes) - 1))]
 
     @property
     def ancestor_codes(self) -> list[str]:

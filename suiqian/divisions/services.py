@@ -9,9 +9,7 @@ from django.db import transaction
 from .models import Division
 
 DATA_DIR = Path(__file__).parent / "data"
-# 教育部 above the provinces. GB/T 2260 has no code for the country; 100000 is the one map and statistics
-# data (e.g. the national GeoJSON of most map packages) use for 中华人民共和国, and no province starts with 10.
-NATIONAL_CODE = "100000"
+NATIONAL_CODE = Division.NATIONAL_CODE
 LEVEL_OF_KIND = {
     Division.Kind.NATIONAL: Division.Level.NATIONAL,
     Division.Kind.PROVINCE: Division.Level.PROVINCE,
@@ -123,10 +121,15 @@ def load_province(province_code: str) -> LoadResult:
     return load_divisions(data_file_for(province_code))
 
 
+def load_national_root() -> LoadResult:
+    """教育部 alone; provinces loaded after it (or again) hang below it."""
+    return load_divisions(DATA_DIR / f"{NATIONAL_CODE}.json")
+
+
 @transaction.atomic
 def load_national() -> LoadResult:
     """教育部 and every province below it (`divisions load --province all`)."""
-    total = load_divisions(DATA_DIR / f"{NATIONAL_CODE}.json")
+    total = load_national_root()
     for code in province_codes():
         result = load_province(code)
         total.created += result.created
