@@ -5,6 +5,7 @@ SECRET_KEY    Django secret (default: generated once into var/secret_key)
 DEBUG         "1" to enable debug mode (off by default)
 ALLOWED_HOSTS comma-separated host names
 DATABASE_REPLICA_URLS  comma-separated PostgreSQL streaming replicas for dashboards, rankings, exports and API reads
+DATABASE_POOLER        "transaction" when connections go through pgbouncer in transaction pooling
 """
 
 import os
@@ -117,6 +118,10 @@ for _n, _url in enumerate(u.strip() for u in os.environ.get("DATABASE_REPLICA_UR
     _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica_{_n + 1}"] = _replica
+# Behind pgbouncer in transaction pooling a server-side cursor would outlive its transaction's server connection.
+if os.environ.get("DATABASE_POOLER", "") == "transaction":
+    for _db in DATABASES.values():
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
 DATABASE_ROUTERS = ["suiqian.lib.dbrouter.ReplicaRouter"]
 # A replica further behind the primary than this (pg_last_xact_replay_timestamp) is skipped.
 DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "10"))
