@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "suiqian.divisions",
     "suiqian.accounts",
     "suiqian.reporting",
@@ -129,6 +131,10 @@ DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "10"
 DATABASE_REPLICA_PIN = int(os.environ.get("DATABASE_REPLICA_PIN", "30"))
 # How long one replica health check (up, lag) is trusted per process, in seconds.
 DATABASE_REPLICA_CHECK_INTERVAL = float(os.environ.get("DATABASE_REPLICA_CHECK_INTERVAL", "5"))
+
+# Background work (roster imports, dropout detection, large documents, reminders): the database is the queue,
+# `suiqian worker` runs it beside the web server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

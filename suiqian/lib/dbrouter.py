@@ -10,8 +10,9 @@ and only when:
 - a replica answers and is at most DATABASE_REPLICA_MAX_LAG seconds behind (pg_last_xact_replay_timestamp);
   a down or lagging replica is skipped, and with none left the primary answers.
 
-Authentication and authorization data (sessions, users, roles, login lock-outs, API tokens) is always read
-from the primary: a revoked token or a removed role counts at once, not after the replica catches up.
+Authentication and authorization data (sessions, users, roles, login lock-outs, API tokens) and the task queue
+are always read from the primary: a revoked token or a removed role counts at once, not after the replica
+catches up.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ REPLICA_VIEWS = (
     "dashboard", "dashboard_data", "ranking_xlsx", "ranking_detail", "enrollment_table",
     "form_export", "notice_status_export", "roster_summary", "api:*",
 )
-PRIMARY_ONLY_APPS = frozenset({"sessions", "auth", "contenttypes", "axes", "accounts", "api"})
+# The task queue too: a page that just queued a task polls it, and workers claim from the primary only.
+PRIMARY_ONLY_APPS = frozenset({"sessions", "auth", "contenttypes", "axes", "accounts", "api", "django_tasks_database"})
 PIN_COOKIE = "sq_wrote"
 PIN_SALT = "suiqian.lib.dbrouter.pin"
 READ_METHODS = ("GET", "HEAD")
