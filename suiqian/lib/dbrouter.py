@@ -51,21 +51,32 @@ _route: ContextVar[str | None] = ContextVar("suiqian_db_route", default=None)
 _checked: dict[str, tuple[float, bool]] = {}  # alias → (when, usable), per process
 
 
+def is_replica(alias: str | None) -> bool:
+    return bool(alias) and alias.startswith("replica_")
+
+
 class ReplicaRouter:
+    """Says nothing (None) outside a replica-reading request, so explicit aliases — `suiqian restore` into
+    another database — keep working as without a router."""
+
     def db_for_read(self, model, **hints):
         alias = _route.get()
-        if alias is None or model._meta.app_label in PRIMARY_ONLY_APPS:
-            return DEFAULT_DB_ALIAS
-        return alias
+        if alias is None:
+            return None
+        return DEFAULT_DB_ALIAS if model._meta.app_label in PRIMARY_ONLY_APPS else alias
 
     def db_for_write(self, model, **hints):
-        return DEFAULT_DB_ALIAS
+        instance = hints.get("instance")
+        if _route.get() is not None or (instance is not None and is_replica(instance._state.db)):
+            return DEFAULT_DB_ALIAS  # a row read from a replica is saved to the primary
+        return None
 
     def allow_relation(self, obj1, obj2, **hints):
-        return True  # every alias holds the same rows
+        same = {DEFAULT_DB_ALIAS, *replica_aliases()}
+        return True if {obj1._state.db, obj2._state.db} <= same else None  # the same rows
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        return db == DEFAULT_DB_ALIAS  # replicas receive the schema by replication
+        return False if is_replica(db) else None  # replicas receive the schema by replication
 
 
 def replica_aliases() -> list[str]:
