@@ -151,6 +151,7 @@ ENDPOINTS = {
     "dashboard": ("get", "see", lambda w, t: (f"/dashboard/?unit={t}&year=2021", {})),
     "dashboard_data": ("get", "see", lambda w, t: (f"/dashboard/data?unit={t}&year=2021", {})),
     "ranking_xlsx": ("get", "see_above_county", lambda w, t: (f"/dashboard/ranking.xlsx?unit={t}&year=2020", {})),
+    "trend_xlsx": ("get", "see", lambda w, t: (f"/dashboard/trend.xlsx?unit={t}", {})),
     "map_file": ("get", "login", plain("/maps/140000.geojson")),
     "audit_log": ("get", "province_admin", plain("/audit/")),
     "own_unit": ("get", "login", plain("/units/")),

@@ -11,7 +11,7 @@ BELOW_2020 = {"太原市", "忻州市", "晋中市", "临汾市", "运城市", "
 def test_the_2020_warning_list_names_the_cities_below_the_national_ratio(seeded, capsys):
     call_command("stats", "warnings", "--year", "2020", "--format", "csv")
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0] == ["单位代码", "单位名称", "原因", "数值"]
+    assert rows[0] == ["单位代码", "单位名称", "原因", "数值", "所属市"]
     below = {r[1] for r in rows[1:] if r[2] == "低于全国比例"}
     assert below == BELOW_2020
     assert next(r for r in rows if r[1] == "朔州市")[3] == "66.17%（全国 85.80%）"
