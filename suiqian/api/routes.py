@@ -93,6 +93,7 @@ class ReasonIn(Schema):
 
 class SubmitIn(Schema):
     explanations: dict[str, str] = {}
+    incomplete_reason: str = ""  # required when a city's or province's roll-up leaves out units below it
 
 
 def _scope(request) -> Scope:
@@ -191,7 +192,8 @@ TRANSITION_RESPONSES = responses(ReportOut)
 @api.post("/forms/{code}/reports/{unit_code}/submit", response=TRANSITION_RESPONSES, summary="上报")
 def submit(request, code: str, unit_code: str, body: SubmitIn):
     return _transition(request, code, unit_code,
-                       lambda s, u, r: services.submit_report(s, u, r, body.explanations))
+                       lambda s, u, r: services.submit_report(s, u, r, body.explanations,
+                                                              incomplete_reason=body.incomplete_reason))
 
 
 @api.post("/forms/{code}/reports/{unit_code}/approve", response=TRANSITION_RESPONSES, summary="审核通过")

@@ -107,7 +107,9 @@ def form_save(request, code, unit_code):
 def form_submit(request, code, unit_code):
     def submit(scope, form, unit):
         explanations = {k[len("explain:"):]: v for k, v in request.POST.items() if k.startswith("explain:")}
-        services.submit_report(scope, request.user, _report(form, unit), explanations)
+        confirmed = request.POST.get("confirm_incomplete") == "1"
+        reason = request.POST.get("incomplete_reason", "") if confirmed else ""
+        services.submit_report(scope, request.user, _report(form, unit), explanations, incomplete_reason=reason)
         return "已上报，等待上级审核"
     return _act(request, submit, code, unit_code)
 
