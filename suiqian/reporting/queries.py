@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
@@ -222,12 +222,15 @@ class Rollup:
 def children_coverage(year: int, parent_ids) -> dict[int, Coverage]:
     """Per parent: its units existing in `year`, and how many of them have an approved report that year.
 
-    One grouped query; a parent without children in `year` is absent."""
-    approved = Q(reports__year=year, reports__status=Report.Status.APPROVED)
-    rows = (Division.objects.filter(parent_id__in=parent_ids).existing_in(year).order_by()
-            .values("parent_id").annotate(expected=Count("pk", distinct=True),
-                                          included=Count("reports__unit_id", filter=approved, distinct=True)))
-    return {r["parent_id"]: Coverage(r["included"], r["expected"]) for r in rows}
+    Two grouped queries (units per parent; approved units per parent), not one outer join with a distinct
+    count, which PostgreSQL runs several times slower. A parent without children in `year` is absent."""
+    expected = dict(Division.objects.filter(parent_id__in=parent_ids).existing_in(year).order_by()
+                    .values("parent_id").annotate(n=Count("pk")).values_list("parent_id", "n"))
+    included = dict(Report.objects.filter(year=year, status=Report.Status.APPROVED,
+                                          unit__parent_id__in=parent_ids).order_by()
+                    .values("unit__parent_id").annotate(n=Count("unit_id", distinct=True))
+                    .values_list("unit__parent_id", "n"))
+    return {parent: Coverage(min(included.get(parent, 0), n), n) for parent, n in expected.items()}
 
 
 def children_sums(year: int, parent_ids, fields=None) -> dict[int, dict[str, int]]:
@@ -245,18 +248,23 @@ def children_sums(year: int, parent_ids, fields=None) -> dict[int, dict[str, int
     return out
 
 
-def _ids(units) -> list[int]:
+def _ids(units):
+    """The units' keys for a filter: a subquery when given a queryset (PostgreSQL plans a long literal
+    IN list markedly worse than the same set as a subquery), else a list."""
+    if isinstance(units, QuerySet):
+        return units.order_by().values("pk")
     return [u.pk for u in units]
 
 
 def rollups(scope: Scope, form: FormDefinition, units) -> dict[int, Rollup]:
-    """Roll-ups of many units at once (summed fields, the count of units below, coverage): two queries.
+    """Roll-ups of many units at once (summed fields, the count of units below, coverage): three queries
+    (four when `units` is a queryset, which is also the faster way to ask for many).
 
     Values other modules supply are per unit and are left to `rollup` (one unit, for its form page)."""
+    ids = _ids(units)
     units = list(units)
     if not all(scope.sees(u) for u in units):
         raise PermissionError("不在权限范围内")
-    ids = _ids(units)
     sums, coverage = children_sums(form.year, ids), children_coverage(form.year, ids)
     out = {}
     for unit in units:
@@ -444,13 +452,13 @@ def indicator_tables(scope: Scope, parents, year: int, indicator: Indicator | No
                      ) -> dict[int, IndicatorTable]:
     """附件1 for each parent's children in `year`, ranked by the indicator (descending), each row and the
     total with its coverage. A constant number of queries, whatever the number of parents."""
+    ids = _ids(parents)
     parents = list(parents)
     if not all(scope.sees(p) for p in parents):
         raise PermissionError("不在权限范围内")
     indicator = indicator or default_indicator(year)
     national = NationalRatio.objects.filter(year=year).first()
     national_value = national.ratio if national else None
-    ids = _ids(parents)
     found = children_values(ids, year, indicator.fields) if indicator else {}
     children: dict[int, list[Division]] = defaultdict(list)
     for child in scope.units().filter(parent_id__in=ids).existing_in(year).order_by("code"):
