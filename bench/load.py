@@ -67,7 +67,7 @@ SEED = 2021_0930
 YEAR = 2021
 FORM = "summary-2021"
 PROVINCE = "990000"  # not a GB/T 2260 prefix: plainly synthetic
-PG_DATABASE = "suiqian_bench_load"
+PG_DATABASE = os.environ.get("BENCH_LOAD_DATABASE", "suiqian_bench_load")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from suiqian.notices.queries import dashboard_completeness
 from suiqian.reporting.models import FormDefinition, Indicator, NationalRatio, PublishedValue, Report
 from suiqian.reporting.queries import (
     IndicatorRow,
+    IndicatorTable,
     default_indicator,
     indicator_table,
     years_with_data,
@@ -46,20 +47,22 @@ def _bar(row: IndicatorRow, listed: set[str]) -> Bar:
                cover.expected if cover else None, row.complete, cover.text if cover else "")
 
 
-def own_row(scope: Scope, unit: Division, year: int, indicator: Indicator | None) -> IndicatorRow | None:
+def own_row(scope: Scope, unit: Division, year: int, indicator: Indicator | None,
+            table: IndicatorTable | None = None) -> IndicatorRow | None:
     """The unit's own figure: the total over its children, or (a county) its row in its city's table.
 
     A county user does not see its city; the city's table is read with the platform's scope and only
     the county's own row is kept."""
     if unit.level != Division.Level.COUNTY:
-        return indicator_table(scope, unit, year, indicator).total
+        return (table or indicator_table(scope, unit, year, indicator)).total
     if unit.parent is None:
         return None
-    table = indicator_table(Scope.system(), unit.parent, year, indicator)
-    return next((r for r in table.rows if r.unit.pk == unit.pk), None)
+    parent_table = indicator_table(Scope.system(), unit.parent, year, indicator)
+    return next((r for r in parent_table.rows if r.unit.pk == unit.pk), None)
 
 
-def children_bars(scope: Scope, unit: Division, year: int, indicator: Indicator | None = None) -> list[Bar]:
+def children_bars(scope: Scope, unit: Division, year: int, indicator: Indicator | None = None,
+                  table: IndicatorTable | None = None) -> list[Bar]:
     """The units directly below `unit` (a county: itself), ranked by the indicator."""
     indicator = indicator or default_indicator(year)
     listed = set(KeySupervisionListing.objects.filter(year__lte=year).values_list("unit__code", flat=True))
@@ -67,23 +70,31 @@ def children_bars(scope: Scope, unit: Division, year: int, indicator: Indicator 
         row = own_row(scope, unit, year, indicator)
         rows = [row] if row and row.has_data else []
     else:
-        rows = indicator_table(scope, unit, year, indicator).rows
+        rows = (table or indicator_table(scope, unit, year, indicator)).rows
     return [_bar(r, listed) for r in rows]
 
 
-def trend(scope: Scope, unit: Division) -> list[dict]:
-    """The unit's ratio for every year with data, beside the national ratio, each point with its coverage."""
+def _point(year: int, row: IndicatorRow | None, indicator: Indicator | None, national: dict) -> dict:
+    cover = row.coverage if row else None
+    return {"year": year, "ratio": _float(row.ratio) if row else None, "national": national.get(year),
+            "indicator": indicator.label if indicator else "", "complete": row.complete if row else True,
+            "included": cover.included if cover else None, "expected": cover.expected if cover else None,
+            "coverage": cover.text if cover else ""}
+
+
+def trend(scope: Scope, unit: Division, known: dict[int, tuple] | None = None) -> list[dict]:
+    """The unit's ratio for every year with data, beside the national ratio, each point with its coverage.
+
+    `known`: year → (row, indicator) already read by the caller, not read again."""
     national = {n.year: float(n.ratio) for n in NationalRatio.objects.all()}
     points = []
     for year in sorted(years_with_data(Scope.system())):
-        indicator = default_indicator(year)
-        row = own_row(scope, unit, year, indicator)
-        cover = row.coverage if row else None
-        points.append({"year": year, "ratio": _float(row.ratio) if row else None, "national": national.get(year),
-                       "indicator": indicator.label if indicator else "",
-                       "complete": row.complete if row else True,
-                       "included": cover.included if cover else None, "expected": cover.expected if cover else None,
-                       "coverage": cover.text if cover else ""})
+        if known and year in known:
+            row, indicator = known[year]
+        else:
+            indicator = default_indicator(year)
+            row = own_row(scope, unit, year, indicator)
+        points.append(_point(year, row, indicator, national))
     return points
 
 
@@ -134,9 +145,10 @@ def dashboard_data(scope: Scope, unit: Division, year: int) -> dict:
         raise PermissionError("不在权限范围内")
     indicator = default_indicator(year)
     national = NationalRatio.objects.filter(year=year).first()
-    bars = children_bars(scope, unit, year, indicator)
-    total = own_row(scope, unit, year, indicator)
-    points = trend(scope, unit)
+    table = None if unit.level == Division.Level.COUNTY else indicator_table(scope, unit, year, indicator)
+    bars = children_bars(scope, unit, year, indicator, table)
+    total = own_row(scope, unit, year, indicator, table)
+    points = trend(scope, unit, {year: (total, indicator)})
     has_data = any(b.ratio is not None for b in bars)
     parent = unit.parent if unit.parent_id and scope.sees(unit.parent) else None
     return {

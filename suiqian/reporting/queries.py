@@ -432,11 +432,13 @@ def children_values(parent_ids, year: int, fields: list[str]) -> dict[int, _Foun
 
 
 def indicators_for_year(year: int) -> list[Indicator]:
-    """Indicators that have data in `year`, in their file order."""
-    fields_with_data = set(PublishedValue.objects.filter(year=year).values_list("field", flat=True).distinct())
-    fields_with_data |= set(DataValue.objects.filter(report__year=year, report__status=Report.Status.APPROVED)
-                            .values_list("field", flat=True).distinct())
-    return [i for i in Indicator.objects.all() if set(i.fields) <= fields_with_data]
+    """Indicators the year can have data for — fields its forms collect or a publication gives — in file order.
+
+    Read from the form definitions, not by scanning the year's values: every dashboard asks this."""
+    fields = set(PublishedValue.objects.filter(year=year).values_list("field", flat=True).distinct())
+    for spec in FormDefinition.objects.filter(year=year).values_list("spec", flat=True):
+        fields |= {f["code"] for f in spec.get("fields", []) if "code" in f}
+    return [i for i in Indicator.objects.all() if set(i.fields) <= fields]
 
 
 def default_indicator(year: int) -> Indicator | None:
