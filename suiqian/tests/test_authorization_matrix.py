@@ -74,7 +74,7 @@ def build_world() -> World:
         # Cities near their 2020 size, so the ±30 % warning does not stop the submission.
         values = county_values(25 if code in (C, C2) else 1)
         report = reporting.save_values(system, None, form, unit(code), values)
-        reporting.submit_report(system, None, report)
+        reporting.submit_report(system, None, report, incomplete_reason="各县尚未审核" if code in (C, C2) else "")
         submissions[code] = notices.submit_document(system, None, rules[code], unit(code), "细则".encode(), "a.txt")
         inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
                                                           findings="发现问题")
@@ -226,6 +226,7 @@ ENDPOINTS = {
     "api:approve": ("api-post", "review", lambda w, t: (f"{API}/{t}/approve", {})),
     "api:return_": ("api-post", "review", lambda w, t: (f"{API}/{t}/return", {"reason": "请核对"})),
     "api:unlock": ("api-post", "review", lambda w, t: (f"{API}/{t}/unlock", {"reason": "更正"})),
+    "api:enrollment_table": ("api-get", "see", lambda w, t: (f"/api/v1/stats/enrollment?unit={t}&year=2020", {})),
 }
 
 
