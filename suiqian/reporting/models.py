@@ -1,7 +1,20 @@
-from functools import cached_property
+import json
+from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.db import models
+
+from .formspec import parse_form_spec
+
+
+def parsed_spec(spec: dict):
+    """A form file parsed once per process and content, not once per request (every request reads the form)."""
+    return _parse(json.dumps(spec, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=32)
+def _parse(text: str):
+    return parse_form_spec(json.loads(text))
 
 
 class FormDefinition(models.Model):
@@ -23,9 +36,7 @@ class FormDefinition(models.Model):
 
     @cached_property
     def parsed(self):
-        from .formspec import parse_form_spec
-
-        return parse_form_spec(self.spec)
+        return parsed_spec(self.spec)
 
 
 class Report(models.Model):
