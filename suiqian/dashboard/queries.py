@@ -49,14 +49,13 @@ def _bar(row: IndicatorRow, listed: set[str]) -> Bar:
 
 def own_row(scope: Scope, unit: Division, year: int, indicator: Indicator | None,
             table: IndicatorTable | None = None) -> IndicatorRow | None:
-    """The unit's own figure: the total over its children, or (a county) its row in its city's table.
+    """The unit's own figure, as the level above counts it: its row in its parent's table (its own approved
+    form, else the sum of its approved children, else a published figure); the top unit's table total.
 
-    A county user does not see its city; the city's table is read with the platform's scope and only
-    the county's own row is kept."""
-    if unit.level != Division.Level.COUNTY:
+    A unit's user may not see its parent: the parent's table is read with the platform's scope and only
+    the unit's own row is kept."""
+    if unit.parent_id is None:
         return (table or indicator_table(scope, unit, year, indicator)).total
-    if unit.parent is None:
-        return None
     parent_table = indicator_table(Scope.system(), unit.parent, year, indicator)
     return next((r for r in parent_table.rows if r.unit.pk == unit.pk), None)
 
@@ -111,7 +110,7 @@ def empty_reason(scope: Scope, unit: Division, year: int) -> str:
     if FormDefinition.objects.filter(year=year).exists():
         return "未上报：本年尚无单位上报"
     if PublishedValue.objects.filter(year=year).exists():
-        return "未上报：本年只有公布数据，不含本单位"
+        return "未上报：本年只有公布的汇总数，没有下级明细"
     return "无此年数据"
 
 
@@ -151,7 +150,13 @@ def dashboard_data(scope: Scope, unit: Division, year: int) -> dict:
     points = trend(scope, unit, {year: (total, indicator)})
     has_data = any(b.ratio is not None for b in bars)
     parent = unit.parent if unit.parent_id and scope.sees(unit.parent) else None
+    rows_total = table.total if table else total
     return {
+        "rows_total": None if rows_total is None else {
+            "numerator": rows_total.numerator, "denominator": rows_total.denominator,
+            "ratio": _float(rows_total.ratio), "complete": rows_total.complete,
+            "included": rows_total.coverage.included if rows_total.coverage else None,
+            "expected": rows_total.coverage.expected if rows_total.coverage else None},
         "unit": {"code": unit.code, "name": unit.name, "level": unit.level,
                  "parent": parent.code if parent else None},
         "year": year,
@@ -163,7 +168,7 @@ def dashboard_data(scope: Scope, unit: Division, year: int) -> dict:
         "national": float(national.ratio) if national else None,
         "total": None if total is None else {
             "numerator": total.numerator, "denominator": total.denominator, "ratio": _float(total.ratio),
-            "against_national": total.against_national, "complete": total.complete,
+            "against_national": total.against_national, "complete": total.complete, "basis": total.basis,
             "included": total.coverage.included if total.coverage else None,
             "expected": total.coverage.expected if total.coverage else None,
             "coverage": total.coverage.text if total.coverage else ""},

@@ -159,3 +159,12 @@ def test_a_countys_dashboard_holds_nothing_of_another_county(page, live_server, 
     polygons = page.request.get(f"{live_server.url}/maps/140000.geojson").json()["features"]
     assert [f["properties"]["name"] for f in polygons] == ["泽州县"]
     assert page.outside_requests == []
+
+
+def test_a_city_in_a_published_year_shows_its_published_figure_and_says_why_the_map_is_empty(page, live_server, demo):
+    open_dashboard(page, live_server, "140500", 2020)
+    assert "97.00%" in page.inner_text("#hl-ratio") and "公布数据" in page.inner_text("#hl-basis")
+    assert option(page, "map")["title"][0]["text"] == "暂无数据"
+    assert "没有下级明细" in option(page, "map")["title"][0]["subtext"]
+    years = option(page, "trend")["xAxis"][0]["data"]
+    assert series(page, "trend", 0)[years.index("2020")] == 97.0  # whole: on the line
