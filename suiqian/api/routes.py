@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -254,10 +254,8 @@ def not_found(request, exc):
 
 
 @api.get("/stats/enrollment", response=responses(EnrollmentTableOut), summary="附件1：下级单位比例排名（含纳入情况）")
-def enrollment_table(request, unit: str, year: int):
+def enrollment_table(request, unit: str, year: int = Query(..., ge=queries.FIRST_YEAR, le=queries.LAST_YEAR)):
     scope = _scope(request)
-    if not queries.FIRST_YEAR <= year <= queries.LAST_YEAR:
-        raise HttpError(422, f"年份 {year} 无效：应为 {queries.FIRST_YEAR}—{queries.LAST_YEAR}")
     table = queries.indicator_table(scope, scope.get_unit(unit, year), year)
     ind = table.indicator
     return {"unit": table.parent.code, "year": year, "indicator": ind.label if ind else "",
