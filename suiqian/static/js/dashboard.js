@@ -114,7 +114,13 @@
     const joinIncomplete = document.getElementById("trend-incomplete").checked;
     const t = data.trend;
     charts.trend.setOption({
-      tooltip: {trigger: "axis"},
+      tooltip: {trigger: "axis", formatter: (items) => {
+        const p = t[items[0].dataIndex];
+        let text = p.year + " 年<br>" + esc(data.unit.name) + " " + pct(p.ratio) + "<br>全国 " + pct(p.national);
+        if (p.coverage) text += "<br>" + esc(p.coverage);
+        if (!p.complete) text += "<br><b>不完整</b>：下级未全部审核";
+        return text + "<br><small>" + esc(p.indicator) + "</small>";
+      }},
       legend: {data: [data.unit.name, "不完整", "全国"]},
       grid: {left: 50, right: 20, top: 40, bottom: 30},
       xAxis: {type: "category", data: t.map((p) => String(p.year))},
