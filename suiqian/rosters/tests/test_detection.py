@@ -46,7 +46,7 @@ def test_every_dropout_is_found_and_no_graduate_or_transfer_is_reported(two_term
     case = DropoutCase.objects.get(id_masked=masked(two_terms["drops"][1]))
     assert (case.unit.code, case.school, case.grade, case.status, case.term, case.last_term) == (
         "140525", "第一中学", 8, CaseStatus.CHECKING, FALL, SPRING)
-    assert case.opened_note == "名册比对：2021 年春季学期在册，2021 年秋季学期未出现在平台任何县区的名册中"
+    assert case.opened_note == "名册比对：2021年春季学期在册，2021年秋季学期未出现在平台任何县区的名册中"
     assert not case.events.exists()  # being found is not a status change
 
 
@@ -87,7 +87,7 @@ def test_a_roster_imported_late_closes_the_open_case_of_a_child_found_there(two_
     assert result.cases_closed == 1
     case = DropoutCase.objects.get(id_masked=masked(dropped))
     assert (case.status, case.new_unit.code) == (CaseStatus.TRANSFERRED, "140521")
-    assert case.events.last().note == "名册比对：该生已在 沁水县 2021 年秋季学期 名册中"
+    assert case.events.last().note == "名册比对：该生已在 沁水县 2021年秋季学期 名册中"
     assert case.closed_at is not None
 
 
