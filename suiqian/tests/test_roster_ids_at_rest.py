@@ -92,7 +92,7 @@ def test_a_waiting_upload_holds_no_plain_id_and_no_backup_holds_it(shanxi, tmp_p
 
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_import_leaves_no_plain_id_and_recovery_removes_its_upload(shanxi, tmp_path, settings):
-    path, ids = roster_file(tmp_path, 300_000)
+    path, ids = roster_file(tmp_path, 200_000)
     user = make_user("140000", roles=["filler"], username="province-filler")
     job = services.start_import(Scope.of(user), user, Division.objects.get(code="140000"), TERM, "stop",
                                 SimpleUploadedFile("名册.csv", path.read_bytes()))
