@@ -92,6 +92,7 @@ class Roster(models.Model):
         STAGING = "staging", "写入中"
         CURRENT = "current", "现行"
         REPLACED = "replaced", "已被替换"
+        ARCHIVED = "archived", "已归档"  # its term's partition is detached (PostgreSQL)
 
     term = models.CharField("学期", max_length=11)
     unit = models.ForeignKey("divisions.Division", models.PROTECT, related_name="+", verbose_name="县区")
@@ -111,9 +112,12 @@ class Roster(models.Model):
 class RosterEntry(models.Model):
     """A child on a roster. Written by COPY in bulk, so no foreign-key constraint checks each row
     (the roster is created by the same import just before) and the roster index is created per
-    database in the migration (BRIN on PostgreSQL, where rows of a roster lie together)."""
+    database in the migration (BRIN on PostgreSQL, where rows of a roster lie together). On
+    PostgreSQL the table is partitioned by term and has no primary key (see `partitions`)."""
 
     roster = models.ForeignKey(Roster, models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    # The roster's term again: on PostgreSQL the table is partitioned by it (see `partitions`).
+    term = models.CharField("学期", max_length=11, default="")
     id_hash = models.BinaryField(max_length=ID_HASH_BYTES)
     id_masked = models.CharField("身份证号", max_length=18)
     name = models.CharField("姓名", max_length=50)

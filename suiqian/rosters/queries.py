@@ -41,7 +41,7 @@ def current_rosters(term: Term, unit: Division | None = None) -> QuerySet[Roster
 
 
 def current_entries(term: Term, unit: Division | None = None) -> QuerySet[RosterEntry]:
-    return RosterEntry.objects.filter(roster_id__in=current_rosters(term, unit).values("pk"))
+    return RosterEntry.objects.filter(term=term.code, roster_id__in=current_rosters(term, unit).values("pk"))
 
 
 def terms_with_rosters(scope: Scope) -> list[Term]:

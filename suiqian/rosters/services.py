@@ -34,7 +34,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import neutralize
 
-from . import identity, sealed
+from . import identity, partitions, sealed
 from .checks import REASON_SEPARATOR, SeenKeys, UnitTable, check_batch
 from .models import (OPEN_STATUSES, CaseEvent, CaseStatus, DetectionRun, DropoutCase, ImportJob,
                      PersonalDataExport, Roster, RosterEntry, Transfer)
@@ -376,6 +376,10 @@ class _Import:
     def _open_rosters(self) -> None:
         """A staging roster for every county this import may write, made before the first COPY
         (the connection is busy during one); those left without rows are dropped at the end."""
+        try:
+            partitions.ensure_partition(self.term)
+        except partitions.PartitionError as e:
+            raise RosterError(str(e)) from e
         allowed = self.units.frame.filter(pl.col("denied").is_null())["unit_id"].to_list()
         rosters = Roster.objects.bulk_create(
             [Roster(term=self.term.code, unit_id=unit_id, job=self.job) for unit_id in allowed])
@@ -400,7 +404,7 @@ class _Import:
         good = good.with_columns(roster_id=pl.col("unit_id").replace_strict(self.roster_ids, default=None))
         for unit_id, n in good.group_by("unit_id").len().iter_rows():
             self.roster_rows[unit_id] = self.roster_rows.get(unit_id, 0) + n
-        return self.writer.prepare(entry_frame(good)), good.height
+        return self.writer.prepare(entry_frame(good, self.term.code)), good.height
 
     def _send(self, prepared) -> int:
         """Start storing a batch. Each batch is its own transaction (a savepoint inside a caller's),
@@ -501,7 +505,7 @@ def activate(job: ImportJob, staged: dict[int, Roster], rows: dict[int, int]) ->
         _term_lock(term)
         old = list(Roster.objects.select_for_update().filter(term=term.code, unit_id__in=staged,
                                                              status=Roster.Status.CURRENT))
-        RosterEntry.objects.filter(roster_id__in=[r.pk for r in old]).delete()
+        RosterEntry.objects.filter(term=term.code, roster_id__in=[r.pk for r in old]).delete()
         Roster.objects.filter(pk__in=[r.pk for r in old]).update(status=Roster.Status.REPLACED)
         now = timezone.now()
         for unit_id, roster in staged.items():
@@ -516,7 +520,7 @@ def activate(job: ImportJob, staged: dict[int, Roster], rows: dict[int, int]) ->
 def _discard_staging(job: ImportJob) -> None:
     staging = list(Roster.objects.filter(job=job, status=Roster.Status.STAGING).values_list("pk", flat=True))
     if staging:
-        RosterEntry.objects.filter(roster_id__in=staging).delete()
+        RosterEntry.objects.filter(term=job.term, roster_id__in=staging).delete()
         Roster.objects.filter(pk__in=staging).delete()
 
 
@@ -682,22 +686,24 @@ class _DetectionSql:
         if connection.vendor == "postgresql":
             # The planner turns NOT EXISTS into one hash anti-join over T.
             absent = (f"NOT EXISTS (SELECT 1 FROM {self.entry} c JOIN {self.roster} cr ON cr.id = c.roster_id "
-                      f"WHERE {self.current('cr')} AND cr.unit_id = pr.unit_id AND c.id_hash = p.id_hash)")
-            params = [self.term.previous.code, self.highest_grade, self.term.code]
+                      f"WHERE c.term = %s AND {self.current('cr')} AND cr.unit_id = pr.unit_id "
+                      f"AND c.id_hash = p.id_hash)")
+            params = [self.term.previous.code, self.term.previous.code, self.highest_grade, self.term.code,
+                      self.term.code]
         else:
             # SQLite has no hash join: T's (child, county) pairs go into an indexed temporary table first.
             self.run(f"CREATE TEMP TABLE rosters_now AS SELECT c.id_hash AS id_hash, cr.unit_id AS unit_id "
-                     f"FROM {self.entry} c JOIN {self.roster} cr ON cr.id = c.roster_id WHERE {self.current('cr')}",
-                     [self.term.code])
+                     f"FROM {self.entry} c JOIN {self.roster} cr ON cr.id = c.roster_id "
+                     f"WHERE c.term = %s AND {self.current('cr')}", [self.term.code, self.term.code])
             self.temp_index("rosters_now", "id_hash, unit_id")
             absent = ("NOT EXISTS (SELECT 1 FROM rosters_now c WHERE c.id_hash = p.id_hash "
                       "AND c.unit_id = pr.unit_id)")
-            params = [self.term.previous.code, self.highest_grade]
+            params = [self.term.previous.code, self.term.previous.code, self.highest_grade]
         self.run(f"CREATE TEMP TABLE rosters_leavers AS "
                  f"SELECT p.id_hash AS id_hash, pr.unit_id AS unit_id, p.id_masked AS id_masked, p.name AS name, "
                  f"p.sex AS sex, p.birth_date AS birth_date, p.school AS school, p.school_type AS school_type, "
                  f"p.grade AS grade FROM {self.entry} p JOIN {self.roster} pr ON pr.id = p.roster_id "
-                 f"WHERE {self.current('pr')} AND p.grade <= %s AND {absent}", params)
+                 f"WHERE p.term = %s AND {self.current('pr')} AND p.grade <= %s AND {absent}", params)
         self.temp_index("rosters_leavers", "id_hash")
 
     def find_where_they_are(self) -> None:
@@ -708,8 +714,8 @@ class _DetectionSql:
         self.run(f"CREATE TEMP TABLE rosters_found AS "
                  f"SELECT c.id_hash AS id_hash, cr.unit_id AS unit_id, MIN(c.school) AS school, "
                  f"MIN(c.grade) AS grade FROM {self.entry} c JOIN {self.roster} cr ON cr.id = c.roster_id "
-                 f"JOIN rosters_probe q ON q.id_hash = c.id_hash WHERE {self.current('cr')} "
-                 f"GROUP BY c.id_hash, cr.unit_id", [self.term.code])
+                 f"JOIN rosters_probe q ON q.id_hash = c.id_hash WHERE c.term = %s AND {self.current('cr')} "
+                 f"GROUP BY c.id_hash, cr.unit_id", [self.term.code, self.term.code])
         self.temp_index("rosters_found", "id_hash, unit_id")
 
     def record_transfers(self) -> int:
