@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from suiqian.lib.cli import add_scope_argument, scope_from_options, user_from_options
-from suiqian.rosters import queries, services, synthetic
+from suiqian.rosters import partitions, queries, services, synthetic
 from suiqian.rosters.models import ImportJob
 from suiqian.rosters.terms import Term, TermError
 
@@ -46,6 +46,11 @@ class Command(BaseCommand):
                          help="stop：有错误行则整份不导入（默认）；skip：跳过错误行")
         imp.add_argument("--bad-rows", metavar="F.csv", help="把错误行清单另存一份到该文件")
         add_scope_argument(imp)
+
+        archive = sub.add_parser("archive", help="归档一个学期的名册（PostgreSQL：分离该学期的分区，保留为独立的表）")
+        archive.add_argument("--term", required=True)
+        attach = sub.add_parser("attach", help="重新接入已归档学期的名册（PostgreSQL）")
+        attach.add_argument("--term", required=True)
 
         sub.add_parser("recover", help="清理意外中断的导入（删除其暂存数据和加密的上传文件）；每次导入前也会自动进行")
 
@@ -121,6 +126,24 @@ class Command(BaseCommand):
             source = Path(settings.MEDIA_ROOT) / job.bad_rows_file
             Path(copy_to).write_bytes(source.read_bytes())
             self.stderr.write(f"错误行清单已写入 {copy_to}")
+
+    # --- archive / attach -------------------------------------------------------------------------
+    def do_archive(self, opts):
+        term = _term(opts["term"])
+        try:
+            table = partitions.detach(term)
+        except partitions.PartitionError as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(f"{term.label}名册已归档为表 {table}：可用 pg_dump -t {table} 导出后 DROP TABLE {table}；"
+                          f"需要时 pg_restore 后运行 suiqian roster attach --term {term.code}")
+
+    def do_attach(self, opts):
+        term = _term(opts["term"])
+        try:
+            partitions.attach(term)
+        except partitions.PartitionError as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(f"{term.label}名册已重新接入")
 
     # --- recover ------------------------------------------------------------------------------
     def do_recover(self, opts):
