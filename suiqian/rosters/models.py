@@ -186,6 +186,12 @@ class DropoutCase(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def term_label(self) -> str:
+        from .terms import Term
+
+        return Term.parse(self.term).label
+
+    @property
     def last_term(self) -> str:
         from .terms import Term
 

@@ -296,12 +296,12 @@ CASE_COLUMNS = [Column("身份证号（已隐去部分）", width=22), Column("�
 def cases_table(scope: Scope, term: Term, qs: QuerySet[DropoutCase], *, include_transfers: bool = False) -> Table:
     """One row per case; with `include_transfers`, transfers within the platform follow as 已转学（平台内）."""
     rows = [[c.id_masked, c.name, c.unit.code, c.unit.name, c.school, c.grade, c.get_status_display(),
-             c.new_unit.code if c.new_unit else "", c.term, c.opened_at.strftime("%Y-%m-%d %H:%M")]
+             c.new_unit.code if c.new_unit else "", c.term_label, c.opened_at.strftime("%Y-%m-%d %H:%M")]
             for c in qs]
     if include_transfers:
         label = CaseStatus.TRANSFERRED.label
         rows += [[t.id_masked, t.name, t.from_unit.code, t.from_unit.name, t.from_school, t.from_grade, label,
-                  t.to_unit.code, t.term, t.detected_at.strftime("%Y-%m-%d %H:%M")]
+                  t.to_unit.code, Term.parse(t.term).label, t.detected_at.strftime("%Y-%m-%d %H:%M")]
                  for t in visible_transfers(scope, term)]
     return Table(f"{term.label}疑似辍学个案", CASE_COLUMNS, rows)
 

@@ -242,6 +242,9 @@ def recover_interrupted_imports(now: dt.datetime | None = None) -> int:
         _end_job(job, ImportJob.Status.FAILED, "导入进程意外中断，未导入任何数据，请重新上传", now)
     for job in ImportJob.objects.filter(status=ImportJob.Status.CONFIRM, created_at__lt=now - UNCONFIRMED_TTL):
         _end_job(job, ImportJob.Status.CANCELLED, "上传后一天内未确认，已取消，未导入任何数据", now)
+    # Never started within a day: no worker ran, or one died before the import began.
+    for job in ImportJob.objects.filter(status=ImportJob.Status.PENDING, created_at__lt=now - UNCONFIRMED_TTL):
+        _end_job(job, ImportJob.Status.FAILED, "一天内未能开始导入（后台任务进程未运行？），未导入任何数据，请重新上传", now)
     waiting = {Path(u).name for u in ImportJob.objects.filter(
         status__in=(ImportJob.Status.PENDING, ImportJob.Status.CONFIRM, ImportJob.Status.RUNNING)
     ).values_list("upload", flat=True)}
@@ -845,6 +848,7 @@ def record_export(scope: Scope, user, unit: Division | None, term: Term, kind: s
         raise NotAllowed("您没有导出学生个人信息的权限")
     export = PersonalDataExport.objects.create(user=user, username=getattr(user, "username", "") or "",
                                                unit=unit, term=term.code, kind=kind, rows=rows, via=via)
-    audit.record(audit.Action.EXPORT_PERSONAL, user=user, unit=unit, target=f"{kind} {term.code}",
+    kinds = {"cases": "疑似辍学个案", "transfers": "平台内转学", "bad_rows": "名册错误行"}
+    audit.record(audit.Action.EXPORT_PERSONAL, user=user, unit=unit, target=f"{kinds.get(kind, kind)} {term.label}",
                  detail={"rows": rows, "via": via, "export": export.pk})
     return export

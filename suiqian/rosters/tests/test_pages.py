@@ -233,3 +233,20 @@ def test_the_unit_page_shows_each_countys_roster_and_the_missing_ones(client, ze
     assert "已上报" in page and page.count("未上报") >= 5
     page = client.get(reverse("roster_cases", args=["140500"]), {"term": FALL}).content.decode()
     assert "名册未上报" not in page  # only 泽州县 had a spring roster, and it has a fall one
+
+
+def test_an_upload_no_worker_ever_took_expires_with_its_sealed_file(client, county_user, shanxi):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client.force_login(county_user)
+    client.post(reverse("roster_upload", args=["140525"]), {
+        "term": FALL, "on_error": "stop", "file": SimpleUploadedFile("a.csv", roster_text([child(1)]).encode())})
+    job = ImportJob.objects.get()
+    assert services._media_path(job.upload).exists()
+    services.recover_interrupted_imports(timezone.now() + dt.timedelta(hours=1))
+    assert ImportJob.objects.get().status == ImportJob.Status.PENDING  # a busy worker may still take it
+    services.recover_interrupted_imports(timezone.now() + dt.timedelta(days=2))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and not services._media_path(job.upload).exists()
