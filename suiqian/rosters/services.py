@@ -609,7 +609,7 @@ def detect(term_text: str, *, user=None, run: DetectionRun | None = None) -> Det
     with transaction.atomic():
         _term_lock(term.previous)
         _term_lock(term)
-        _fresh_statistics()
+        _fresh_statistics(term)
         sql = _DetectionSql(term)
         try:
             sql.find_leavers()
@@ -637,19 +637,20 @@ def detect(term_text: str, *, user=None, run: DetectionRun | None = None) -> Det
     return DetectionResult(term, opened, closed, transfers, missing, seconds)
 
 
-def _fresh_statistics() -> None:
+def _fresh_statistics(term: Term) -> None:
     """A roster just imported changes the tables more than the planner knows; without fresh
     statistics PostgreSQL picks nested loops over a million rows. Autovacuum would analyse
-    soon; detection often runs right after an import, so it does what autovacuum would."""
+    soon; detection often runs right after an import, so it does what autovacuum would — on
+    the two terms' partitions only (analysing the partitioned table would sample every term)."""
     if connection.vendor != "postgresql":
         return
+    tables = [Roster._meta.db_table, partitions.partition_name(term), partitions.partition_name(term.previous)]
     with connection.cursor() as cursor:
-        for model in (Roster, RosterEntry):
-            table = model._meta.db_table
+        for table in tables:
             cursor.execute("SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables WHERE relname = %s",
                            [table])
             row = cursor.fetchone()
-            if row is None or row[0] > 0.1 * row[1]:
+            if row is not None and row[0] > 0.1 * row[1]:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
