@@ -116,6 +116,8 @@ class Command(BaseCommand):
     def _report_bad_rows(self, job, copy_to):
         if not job.rows_bad:
             return
+        for reason, n in job.reasons_by_count:
+            self.stderr.write(f"{reason}：{n} 行")
         for row, masked, reason in job.bad_rows_sample[:20]:
             self.stderr.write(f"第 {row} 行\t{masked}\t{reason}")
         if job.rows_bad > 20:
