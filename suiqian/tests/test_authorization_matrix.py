@@ -161,6 +161,8 @@ ENDPOINTS = {
     "form_page": ("get", "see", form_url()),
     "form_checks": ("get", "see", form_url("checks/")),
     "form_export": ("get", "see", form_url("export.xlsx")),
+    "form_print": ("get", "see", form_url("print/")),
+    "form_pdf": ("get", "see", form_url("print.pdf")),
     "form_check": ("post", "see", form_post("check", {"gaokao_applicants": "1"})),
     "form_save": ("post", "fill", form_post("save", {"gaokao_applicants": "1"})),
     "form_submit": ("post", "fill", form_post("submit")),
