@@ -50,6 +50,7 @@ class World:
     attachments: dict
     jobs: dict
     cases: dict
+    asks: dict  # issuing unit code → an extension request on its notice
     tokens: dict  # username → API key
 
 
@@ -79,6 +80,8 @@ def build_world() -> World:
         inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
                                                           findings="发现问题")
     ranking = supervision.publish_ranking(system, None, unit(P), 2020)
+    asks = {code: notices.request_extension(system, None, rules[below], unit(below), dt.date(2030, 1, 1), "人手不足")
+            for code, below in ((P, C), (C, K))}
     jobs, cases = roster_objects()
     users = {}
     for code in (P, C, K):
@@ -87,7 +90,7 @@ def build_world() -> World:
     tokens = {u.username: create_token(u, "matrix")[1] for u in users.values()}
     return World(form=form, notices=notice_of, rules=rules, submissions=submissions, inspections=inspections,
                  rankings={P: ranking}, attachments={P: province_notice.attachments.first()}, jobs=jobs, cases=cases,
-                 tokens=tokens)
+                 asks=asks, tokens=tokens)
 
 
 def roster_objects():
@@ -175,6 +178,13 @@ ENDPOINTS = {
     "notice_detail": ("get", "notice", by_notice("")),
     "notice_publish": ("post", "issue", by_notice("publish")),
     "notice_forward": ("get", "forward", by_notice("forward")),
+    "notice_edit": ("get", "issue", by_notice("edit")),
+    "notice_correct": ("get", "issue", by_notice("correct")),
+    "extension_request": ("post", "fill_below", lambda w, t: (f"/requirements/{w.notices[t].requirements.first().pk}/extension-request",
+                                                              {"due_date": "2030-12-31", "reason": "x"})
+                          if t in w.notices else None),
+    "extension_decide": ("post", "issue", lambda w, t: (f"/extension-requests/{w.asks[t].pk}/decide",
+                                                        {"decision": "grant"}) if t in w.asks else None),
     "notice_status_export": ("get", "see", by_notice("status.xlsx")),
     "attachment_download": ("get", "notice", lambda w, t: (f"/notices/attachments/{w.attachments[t].pk}", {})
                             if t in w.attachments else None),
@@ -227,6 +237,8 @@ ENDPOINTS = {
     "api:approve": ("api-post", "review", lambda w, t: (f"{API}/{t}/approve", {})),
     "api:return_": ("api-post", "review", lambda w, t: (f"{API}/{t}/return", {"reason": "请核对"})),
     "api:unlock": ("api-post", "review", lambda w, t: (f"{API}/{t}/unlock", {"reason": "更正"})),
+    # Last: a withdrawal changes the notices every check above reads.
+    "notice_withdraw": ("post", "issue", by_notice("withdraw", {"reason": "重发"})),
 }
 
 
@@ -247,6 +259,7 @@ def expected(rule: str, role: str | None, level_code: str, relation: str, target
         "see_act": visible and acts,
         "see_export": visible and role in (Role.FILLER, Role.ADMIN),
         "fill": relation == "own" and role == Role.FILLER,
+        "fill_below": relation == "parent" and role == Role.FILLER,
         "review": relation == "child" and role == Role.REVIEWER,
         "issue": relation == "own" and supervisor,
         "issue_own": supervisor,
