@@ -107,7 +107,7 @@ def notice_correct(request, pk):
     if request.method == "POST":
         try:
             due = {r.pk: forms.parse_date(request.POST.get(f"due-{r.pk}"), f"事项“{r.title}”")
-                   for r in requirements}
+                   for r in requirements if request.POST.get(f"due-{r.pk}")}
             services.correct_notice(scope, request.user, notice, note=request.POST.get("note", ""),
                                     title=request.POST.get("title", ""), body=request.POST.get("body", ""),
                                     due_dates=due)
