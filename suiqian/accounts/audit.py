@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import AuditEvent, RoleGrant
+from .models import AuditEvent, RoleGrant, User
 from .scope import Scope
 
 Action = AuditEvent.Action
@@ -84,6 +85,13 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     known = User.objects.filter(username=username).select_related("unit").first()
     record(Action.LOGIN_FAILED, username=username, unit=known.unit if known else None, request=request)
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    known = User.objects.filter(username=str(username or "")[:150]).select_related("unit").first()
+    record(Action.LOCKED_OUT, username=str(username or "")[:150], unit=known.unit if known else None,
+           target=str(username or "")[:150], request=request)
 
 
 @receiver(post_save, sender=RoleGrant)

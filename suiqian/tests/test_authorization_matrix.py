@@ -51,6 +51,7 @@ class World:
     jobs: dict
     cases: dict
     asks: dict  # issuing unit code → an extension request on its notice
+    people: dict  # unit code → a user of that unit
     tokens: dict  # username → API key
 
 
@@ -90,7 +91,8 @@ def build_world() -> World:
     tokens = {u.username: create_token(u, "matrix")[1] for u in users.values()}
     return World(form=form, notices=notice_of, rules=rules, submissions=submissions, inspections=inspections,
                  rankings={P: ranking}, attachments={P: province_notice.attachments.first()}, jobs=jobs, cases=cases,
-                 asks=asks, tokens=tokens)
+                 asks=asks, people={code: make_user(code, roles=[Role.FILLER], username=f"person-{code}")
+                                    for code in (P, C, C2, K, K2, K3)}, tokens=tokens)
 
 
 def roster_objects():
@@ -156,6 +158,9 @@ ENDPOINTS = {
     "ranking_xlsx": ("get", "see_above_county", lambda w, t: (f"/dashboard/ranking.xlsx?unit={t}&year=2020", {})),
     "map_file": ("get", "login", plain("/maps/140000.geojson")),
     "audit_log": ("get", "province_admin", plain("/audit/")),
+    "user_list": ("get", "admin", plain("/account/users/")),
+    "user_page": ("get", "manage", lambda w, t: (f"/account/users/{w.people[t].pk}/", {})),
+    "user_unlock": ("post", "manage", lambda w, t: (f"/account/users/{w.people[t].pk}/unlock", {})),
     "own_unit": ("get", "login", plain("/units/")),
     "unit": ("get", "see", lambda w, t: (f"/units/{t}/", {})),
     "enrollment_table": ("get", "see", lambda w, t: (f"/stats/enrollment/?unit={t}&year=2020", {})),
@@ -267,6 +272,8 @@ def expected(rule: str, role: str | None, level_code: str, relation: str, target
         "notice": relation in ("own", "child", "parent"),
         "forward": relation in ("own", "child", "parent") and supervisor,
         "province_admin": role == Role.ADMIN and level_code == P,
+        "admin": role == Role.ADMIN,
+        "manage": relation in ("own", "child") and role == Role.ADMIN,
         "nothing": False,
     }[rule]
 
