@@ -10,6 +10,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from suiqian.lib import labels
+
 from . import audit, lockouts
 from .models import AuditEvent, Role, User
 from .scope import Scope
@@ -44,6 +46,8 @@ def audit_log(request):
     events = audit.search(scope, text=params["text"], action=params["action"], unit_code=params["unit"],
                           date_from=date_from, date_to=date_to)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for e in page:
+        e.phrases, e.target_text = audit.describe(e), labels.humanize_terms(e.target)
     return render(request, "accounts/audit.html",
                   {"page": page, "params": params, "actions": AuditEvent.Action.choices})
 
