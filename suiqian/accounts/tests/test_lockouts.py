@@ -64,3 +64,23 @@ def test_a_sibling_county_or_a_filler_cannot_unlock(client, county_user, sibling
     client.force_login(filler)
     assert client.post(f"/account/users/{county_user.pk}/unlock").status_code == 403
     assert not AuditEvent.objects.filter(action="account_unlocked").exists()
+
+
+def test_the_audit_log_tells_lockouts_unlocks_and_changes_in_words(client, county_user, province_user, summary_form):
+    from suiqian.accounts.scope import Scope
+    from suiqian.conftest import county_values
+    from suiqian.divisions.models import Division
+    from suiqian.reporting import services
+    from suiqian.tests.test_chinese_only import problems_in, read
+
+    unit = Division.objects.get(code="140525", valid_to__isnull=True)
+    report = services.save_values(Scope.of(county_user), county_user, summary_form, unit, county_values())
+    services.submit_report(Scope.of(county_user), county_user, report)
+    fail(client, county_user.username, 5)
+    client.force_login(province_user)
+    client.post(f"/account/users/{county_user.pk}/unlock")
+    page = read(client.get("/audit/").content.decode())
+    text = " ".join(" ".join(page.parts).split())
+    for words in ("账号锁定", "解除锁定", "随迁子女在流入地参加高考报名人数：空 → 30", "状态：草稿 → 已上报"):
+        assert words in text, words
+    assert problems_in(text) == []
