@@ -64,6 +64,7 @@ urlpatterns = [
     path("requirements/<int:requirement_id>/<str:unit_code>/review", notices.submission_review,
          name="submission_review"),
     path("submissions/<int:pk>/download", notices.submission_download, name="submission_download"),
+    path("submissions/<int:pk>/check-progress", notices.submission_check_progress, name="submission_check_progress"),
     path("policies/consistency/<str:code>/", policies.consistency, name="policy_consistency"),
     path("rosters/", rosters.home, name="roster_home"),
     path("rosters/jobs/<int:pk>/", rosters.job_page, name="roster_job"),

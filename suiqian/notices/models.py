@@ -164,6 +164,8 @@ class DocumentSubmission(models.Model):
     # For a city's 实施细则 package: the county versions it carried up, with their decisions.
     manifest = models.JSONField(default=list, blank=True)
     findings = models.JSONField("自动审查结果", default=list, blank=True)
+    # A large document is checked by the background worker; until then its findings are not known yet.
+    checking = models.BooleanField("自动审查进行中", default=False)
 
     class Meta:
         ordering = ["requirement", "unit", "-version"]

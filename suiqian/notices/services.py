@@ -20,11 +20,14 @@ from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.files import DocumentTypeError, sniff_document_type
 
-from . import queries
+from . import queries, tasks
 from .models import (DocumentSubmission, Extension, ExtensionRequest, InboxMessage, Notice, NoticeAttachment,
                      NoticeCorrection, NoticeTarget, ReminderLog, Requirement)
 
 logger = logging.getLogger(__name__)
+
+# Larger 实施细则 are checked by `suiqian worker`, not while the county waits for its upload to finish.
+LARGE_DOCUMENT_BYTES = 512 * 1024
 
 
 class NoticeError(Exception):
@@ -311,15 +314,29 @@ def submit_document(scope: Scope, user, requirement: Requirement, unit: Division
         raise NoticeError("该材料已审核通过，如需修改请联系上级退回")
     version = (latest.version if latest else 0) + 1
     safe_name = filename.replace("/", "_").replace("\\", "_")[-150:] or f"document.{kind}"
+    large = requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES and len(data) > LARGE_DOCUMENT_BYTES
     submission = DocumentSubmission.objects.create(
         requirement=requirement, unit=unit, version=version, filename=safe_name, content_type=kind,
         size=len(data), sha256=hashlib.sha256(data).hexdigest(), note=note.strip(),
         submitted_at=at or timezone.now(), submitted_by=user,
         file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
-        findings=_policy_findings(requirement, data, safe_name))
+        findings=[] if large else _policy_findings(requirement, data, safe_name), checking=large)
+    if large:
+        # The queue is this database: the task row commits, or rolls back, with the submission.
+        tasks.check_document_task.enqueue(submission.pk)
     audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
                  detail={"version": version, "file": safe_name, "sha256": submission.sha256})
     return submission
+
+
+def check_submission(submission_id: int) -> int:
+    """The background half of submit_document for a large document: read it, check it, keep the findings."""
+    submission = DocumentSubmission.objects.select_related("requirement").get(pk=submission_id)
+    with submission.file.open("rb") as f:
+        data = f.read()
+    findings = _policy_findings(submission.requirement, data, submission.filename)
+    DocumentSubmission.objects.filter(pk=submission.pk).update(findings=findings, checking=False)
+    return len(findings)
 
 
 def _policy_findings(requirement: Requirement, data: bytes, filename: str) -> list[dict]:

@@ -359,6 +359,16 @@ def submission_download(request, pk):
 
 
 @login_required
+def submission_check_progress(request, pk):
+    """Polled by the page while a large document is checked in the background."""
+    scope = Scope.of(request.user)
+    submission = get_object_or_404(DocumentSubmission.objects.select_related("unit"), pk=pk)
+    if not scope.sees(submission.unit):
+        raise Http404
+    return render(request, "notices/_check_progress.html", {"submission": submission})
+
+
+@login_required
 def attachment_download(request, pk):
     scope = Scope.of(request.user)
     attachment = get_object_or_404(NoticeAttachment, pk=pk)

@@ -200,6 +200,8 @@ ENDPOINTS = {
     "submission_page": ("get", "see", by_requirement("")),
     "submission_download": ("get", "see", lambda w, t: (f"/submissions/{w.submissions[t].pk}/download", {})
                             if t in w.submissions else None),
+    "submission_check_progress": ("get", "see", lambda w, t: (f"/submissions/{w.submissions[t].pk}/check-progress", {})
+                                  if t in w.submissions else None),
     "submission_upload": ("post", "fill", by_requirement("upload")),
     "submission_package": ("post", "fill", by_requirement("package")),
     "submission_review": ("post", "review", by_requirement("review", {"decision": "approve"})),
