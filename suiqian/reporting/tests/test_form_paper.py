@@ -27,7 +27,10 @@ def test_submit_with_unsaved_edits_saves_them_and_submits(page, live_server, sum
     page.click("#save")
     page.wait_for_selector("text=已保存草稿")
     # Changed on screen, not saved: 上报 must carry the new value, not go back to the old one.
-    page.fill("#f-gaokao_applicants", "31")
+    # The live check answers while the user reads; clicking mid-swap would click beside the moving button.
+    with page.expect_response(lambda r: r.url.endswith("/check")):
+        page.fill("#f-gaokao_applicants", "31")
+    page.wait_for_selector("#live-check >> text=校验通过")
     page.click("#submit")
     page.wait_for_selector("text=已上报，等待上级审核")
     assert page.inner_text("#report-status") == "已上报"
