@@ -40,7 +40,7 @@ def test_a_large_document_is_checked_by_the_worker(client, seeded_notices, count
     assert {"RESIDENCE_PERMIT_DURATION_EXCEEDS", "FAMILY_PLANNING_PROOF"} <= codes
     client.force_login(county_user)
     assert "自动审查已完成：发现" in client.get(progress).content.decode()
-    assert "不符合政策" in client.get(url).content.decode()
+    assert f"自动审查发现 {len(submission.findings)} 处问题" in client.get(url).content.decode()
 
 
 def test_a_small_document_is_still_checked_on_arrival(seeded_notices, county_user):
