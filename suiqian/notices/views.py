@@ -193,8 +193,8 @@ def notice_forward(request, pk):
     context = {"parent": parent, "requirements": requirements, "contact_rows": range(3), "post": request.POST,
                "children": children, "chosen": chosen, "contacts": forms.contacts_initial(request.POST),
                "due_rows": _due_rows(requirements, request.POST),
-               "default_title": f"关于转发{parent.issuer.name}教育厅《{parent.title}》的通知"
-               if parent.issuer.level == 1 else f"关于转发《{parent.title}》的通知"}
+               "default_title": f"关于转发{parent.issuer.bureau_name}《{parent.title}》的通知"
+               if parent.issuer.level <= Division.Level.PROVINCE else f"关于转发《{parent.title}》的通知"}
     if request.method == "POST":
         try:
             due = {r.pk: forms.parse_date(request.POST.get(f"due-{r.pk}"), f"事项“{r.title}”")
