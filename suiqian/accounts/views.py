@@ -2,13 +2,12 @@ import datetime as dt
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from . import audit
 from .models import AuditEvent
-from .scope import Scope
+from .scope import Refused, Scope
 
 
 class LoginView(auth_views.LoginView):
@@ -23,8 +22,8 @@ login = LoginView.as_view()
 @login_required
 def audit_log(request):
     scope = Scope.of(request.user)
-    if not (request.user.is_superuser or scope.may_administer_platform()):
-        raise PermissionDenied("只有省级管理员可以查看审计日志")
+    if not scope.may_read_audit_log(request.user):
+        raise Refused("只有省级管理员可以查看审计日志")
     params = {k: request.GET.get(k, "").strip() for k in ("text", "action", "unit", "from", "to")}
     try:
         date_from = dt.date.fromisoformat(params["from"]) if params["from"] else None

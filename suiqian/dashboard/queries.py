@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
 from suiqian.reporting.models import Indicator, NationalRatio
 from suiqian.reporting.queries import indicator_table, indicators_for_year, years_with_data
@@ -64,7 +64,7 @@ def trend(scope: Scope, unit: Division) -> list[dict]:
 
 def dashboard_data(scope: Scope, unit: Division, year: int) -> dict:
     if not scope.sees(unit):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     indicator = _indicator(year)
     national = NationalRatio.objects.filter(year=year).first()
     return {

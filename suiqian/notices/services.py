@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from suiqian.accounts import audit
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.files import DocumentTypeError, sniff_document_type
 
@@ -31,7 +31,7 @@ class NoticeError(Exception):
     """A domain error whose message is shown to the user as it is."""
 
 
-class NotAllowed(NoticeError):
+class NotAllowed(Refused, NoticeError):
     pass
 
 
@@ -137,9 +137,10 @@ def publish_notice(scope: Scope, user, notice: Notice) -> Notice:
 def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao: str, title: str, body: str = "",
                    contacts: list[dict] | None = None, due_dates: dict[int, dt.date] | None = None,
                    extra: list[RequirementSpec] = (), publish: bool = True) -> Notice:
-    """转发: the city passes a received notice to its counties with its own 文号 and earlier due dates."""
+    """转发: the city passes a received notice to its counties with its own 文号 and earlier due dates, once."""
     if not parent.targets.filter(unit=unit).exists() or parent.status != Notice.Status.PUBLISHED:
         raise NoticeError("只能转发本单位收到的通知")
+    _require_issue(scope, unit)
     due_dates = due_dates or {}
     specs = []
     for r in queries.requirements_for(parent, unit):
@@ -152,6 +153,11 @@ def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao
         specs.append(RequirementSpec(title=r.title, kind=r.kind, document_type=r.document_type, form=r.form,
                                      due_date=due_dates.get(r.pk, r.due_date), parent=r, units=units))
     with transaction.atomic():
+        # The parent's row lock makes two forwards at once wait for each other, so the second sees the first.
+        Notice.objects.select_for_update().filter(pk=parent.pk).first()
+        earlier = Notice.objects.filter(forwarded_from=parent, issuer=unit).first()
+        if earlier is not None:
+            raise NoticeError(f"本单位已转发过该通知（{earlier.wenhao}），不能重复转发")
         notice = create_notice(scope, user, unit, wenhao=wenhao, title=title, body=body, contacts=contacts,
                                requirements=[*specs, *extra], forwarded_from=parent)
         if publish:

@@ -1,11 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.lib.http import table_download
 
 from . import forms, queries, services
@@ -24,7 +23,7 @@ def notice_list(request):
 def notice_new(request):
     scope = Scope.of(request.user)
     if scope.is_system or not scope.may_issue(scope.unit):
-        raise PermissionDenied("只有本单位的管理员或审核员可以发文")
+        raise Refused("只有本单位的管理员或审核员可以发文")
     children = list(scope.units().current().filter(parent=scope.unit))
     context = {"children": children, "kinds": forms.requirement_kinds(),
                "rows": range(forms.MAX_REQUIREMENT_ROWS), "contact_rows": range(3), "post": request.POST}
@@ -43,6 +42,8 @@ def notice_new(request):
             else:
                 messages.success(request, "已保存为草稿")
             return redirect("notice_detail", notice.pk)
+        except Refused:
+            raise
         except services.NoticeError as e:
             context["error"] = str(e)
             return render(request, "notices/new.html", context, status=400)
@@ -60,9 +61,7 @@ def notice_detail(request, pk):
         mine = [next(iter(queries.board(r, scope=scope)), None) for r in queries.requirements_for(notice, own)]
         mine = [m for m in mine if m and m.unit.pk == own.pk]
     is_issuer_side = scope.sees(notice.issuer)
-    may_forward = (own is not None and notice.status == notice.Status.PUBLISHED and scope.may_issue(own)
-                   and notice.targets.filter(unit=own).exists() and own.children.exists()
-                   and not notice.forwards.filter(issuer=own).exists())
+    may_forward = own is not None and scope.may_forward(notice, own)
     return render(request, "notices/detail.html", {
         "notice": notice, "mine": mine, "board": queries.completeness(notice, scope=scope) if is_issuer_side else [],
         "is_issuer": scope.may_issue(notice.issuer), "may_forward": may_forward,
@@ -78,8 +77,8 @@ def notice_publish(request, pk):
     try:
         services.publish_notice(scope, request.user, notice)
         messages.success(request, "通知已发布")
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("notice_detail", pk)
@@ -91,7 +90,7 @@ def notice_forward(request, pk):
     parent = queries.get_notice(scope, pk)
     own = scope.unit
     if own is None or not scope.may_issue(own):
-        raise PermissionDenied("只有本单位的管理员或审核员可以转发")
+        raise Refused("只有本单位的管理员或审核员可以转发")
     requirements = queries.requirements_for(parent, own)
     context = {"parent": parent, "requirements": requirements, "contact_rows": range(3), "post": request.POST,
                "default_title": f"关于转发{parent.issuer.name}教育厅《{parent.title}》的通知"
@@ -106,6 +105,8 @@ def notice_forward(request, pk):
                 contacts=forms.parse_contacts(request.POST), due_dates=due)
             messages.success(request, "已转发给下级单位")
             return redirect("notice_detail", notice.pk)
+        except Refused:
+            raise
         except services.NoticeError as e:
             context["error"] = str(e)
             return render(request, "notices/forward.html", context, status=400)
@@ -132,8 +133,8 @@ def grant_extension(request, requirement_id):
         day = forms.parse_date(request.POST.get("due_date"), "延期日期")
         services.grant_extension(scope, request.user, requirement, unit, day, request.POST.get("reason", ""))
         messages.success(request, f"已为{unit.name}延期至 {day}")
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("notice_detail", requirement.notice_id)
@@ -174,8 +175,8 @@ def _submission_action(request, requirement_id, unit_code, action):
     scope, requirement, unit = _requirement_and_unit(request, requirement_id, unit_code)
     try:
         messages.success(request, action(scope, requirement, unit))
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("submission_page", requirement.pk, unit.code)

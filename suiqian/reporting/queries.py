@@ -8,8 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
+from suiqian.lib.params import parse_year
 from suiqian.lib.tabular import Column, Table
 
 from . import rules as rule_engine
@@ -199,7 +200,7 @@ def approved_sums_by_parent(year: int, parent_of: dict[int, int],
 def rollup(scope: Scope, unit: Division, form: FormDefinition) -> Rollup:
     """A unit's values summed from its children's approved forms, with who is missing."""
     if not scope.sees(unit):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     children = list(Division.objects.filter(parent=unit).existing_in(form.year))
     reports = {r.unit_id: r for r in Report.objects.filter(form=form, unit__in=children)
                .only("unit_id", "status", "submitted_at", "form_id")}
@@ -325,7 +326,7 @@ def indicators_for_year(year: int) -> list[Indicator]:
 def indicator_table(scope: Scope, parent: Division, year: int, indicator: Indicator | None = None) -> IndicatorTable:
     """附件1 for `parent`'s children in `year`: ranked by the indicator, descending; the total row summed."""
     if not scope.sees(parent):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     if indicator is None:
         available = indicators_for_year(year)
         indicator = available[0] if available else Indicator.objects.first()
@@ -351,8 +352,9 @@ def indicator_table(scope: Scope, parent: Division, year: int, indicator: Indica
 
 def requested_year(scope: Scope, text: str | None, default: int) -> int:
     """The year a page asks for, else the latest year with data in scope, else `default`."""
-    if text and text.isdigit():
-        return int(text)
+    year = parse_year(text, required=False)
+    if year is not None:
+        return year
     return (years_with_data(scope) or [default])[0]
 
 
@@ -425,7 +427,7 @@ class FormPage:
 def form_page(scope: Scope, form: FormDefinition, unit: Division, values_override: dict | None = None,
               raw_inputs: dict | None = None, input_errors: dict | None = None) -> FormPage:
     if not scope.sees(unit):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     report = report_of(form, unit)
     level = level_of(unit)
     values = current_values(form, unit)
@@ -505,7 +507,7 @@ class SubtreeFinding:
 def batch_check(scope: Scope, form: FormDefinition, unit: Division) -> list[SubtreeFinding]:
     """Every form filled under `unit` (itself included) run through completeness and the rules."""
     if not scope.sees(unit):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     out = []
     reports = scope.filter(Report.objects.filter(form=form, unit__path__startswith=unit.path)
                            ).select_related("unit", "form").order_by("unit__code")

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from suiqian.accounts import audit
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 
 from . import queries
@@ -39,7 +39,7 @@ class ReportError(Exception):
     """A domain error whose message is shown to the user as it is."""
 
 
-class NotAllowed(ReportError):
+class NotAllowed(Refused, ReportError):
     pass
 
 

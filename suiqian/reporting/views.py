@@ -1,10 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import XLSX, download, table_download
 
@@ -79,8 +78,8 @@ def _act(request, action, code, unit_code):
     except services.ImportFailed as e:
         return render(request, "reporting/import_problems.html",
                       {"form": form, "unit": unit, "problems": e.problems, "error": str(e)}, status=400)
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.ReportError as e:
         messages.error(request, str(e))
     else:
