@@ -123,6 +123,15 @@ class DocumentSubmission(models.Model):
     # For a city's 实施细则 package: the county versions it carried up, with their decisions.
     manifest = models.JSONField(default=list, blank=True)
     findings = models.JSONField("自动审查结果", default=list, blank=True)
+    # The document's text as the checker read it, so the review page never parses the file again.
+    paragraphs = models.JSONField(default=list, blank=True)
+
+    class Check(models.TextChoices):
+        NONE = "", "无需审查"
+        PENDING = "pending", "自动审查进行中"
+        DONE = "done", "已自动审查"
+
+    check_status = models.CharField("自动审查", max_length=10, choices=Check.choices, default="", blank=True)
 
     class Meta:
         ordering = ["requirement", "unit", "-version"]

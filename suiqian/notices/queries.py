@@ -295,11 +295,13 @@ def highlighted(submission: DocumentSubmission):
     from suiqian.policies.extraction import ExtractionError, extract_paragraphs
     from suiqian.policies.highlight import highlight
 
-    try:
-        with submission.file.open("rb") as f:
-            paragraphs = extract_paragraphs(f.read(), submission.filename)
-    except (ExtractionError, OSError):
-        return None
+    paragraphs = submission.paragraphs
+    if not paragraphs:  # stored before the text was kept with the submission
+        try:
+            with submission.file.open("rb") as f:
+                paragraphs = extract_paragraphs(f.read(), submission.filename)
+        except (ExtractionError, OSError):
+            return None
     findings = [Finding.from_dict(f) for f in submission.findings if f.get("code") not in ("UNREADABLE", "UNCHECKED")]
     return highlight(paragraphs, findings)
 

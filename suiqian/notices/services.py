@@ -18,9 +18,12 @@ from django.utils import timezone
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
-from suiqian.lib.files import DocumentTypeError, sniff_document_type
+from suiqian.lib.files import DOCUMENT, DocumentTypeError, pdf_pages, run_limited, sniff_document_type
+from suiqian.policies.checker import check_document
+from suiqian.policies.extraction import ExtractionError
 
-from . import queries
+from . import queries, tasks
+
 from .models import (DocumentSubmission, Extension, InboxMessage, Notice, NoticeAttachment, NoticeTarget,
                      ReminderLog, Requirement)
 
@@ -179,10 +182,17 @@ def require_submitter(scope: Scope, unit: Division) -> None:
         raise NotAllowed("您没有为该单位报送的权限")
 
 
-@transaction.atomic
+# Documents past these are checked by the worker, never in the request: a 400-page PDF takes half a minute.
+SYNC_CHECK_MAX_PDF_PAGES = 20
+SYNC_CHECK_MAX_BYTES = 512 * 1024
+
+
 def submit_document(scope: Scope, user, requirement: Requirement, unit: Division, data: bytes, filename: str,
                     note: str = "", *, at: dt.datetime | None = None) -> DocumentSubmission:
-    """A new version of the unit's document; the content decides what the file is."""
+    """A new version of the unit's document; the content decides what the file is.
+
+    The file is read and checked before the write transaction begins, and that transaction only
+    numbers and stores the version: other users never wait for a document being read."""
     require_submitter(scope, unit)
     if requirement.kind != Requirement.Kind.DOCUMENT:
         raise NoticeError("该事项是报表，请在报表页面填报")
@@ -192,37 +202,69 @@ def submit_document(scope: Scope, user, requirement: Requirement, unit: Division
         kind = sniff_document_type(data)
     except DocumentTypeError as e:
         raise NoticeError(str(e)) from e
-    latest = (DocumentSubmission.objects.select_for_update()
-              .filter(requirement=requirement, unit=unit).order_by("-version").first())
-    if latest and latest.status == DocumentSubmission.Status.APPROVED:
-        raise NoticeError("该材料已审核通过，如需修改请联系上级退回")
-    version = (latest.version if latest else 0) + 1
     safe_name = filename.replace("/", "_").replace("\\", "_")[-150:] or f"document.{kind}"
-    submission = DocumentSubmission.objects.create(
-        requirement=requirement, unit=unit, version=version, filename=safe_name, content_type=kind,
-        size=len(data), sha256=hashlib.sha256(data).hexdigest(), note=note.strip(),
-        submitted_at=at or timezone.now(), submitted_by=user,
-        file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
-        findings=_policy_findings(requirement, data, safe_name))
-    audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
-                 detail={"version": version, "file": safe_name, "sha256": submission.sha256})
+    checked = requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES
+    later = checked and _check_later(kind, data)
+    check = _policy_check(data, safe_name) if checked and not later else {"paragraphs": [], "findings": []}
+    sha256 = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        latest = (DocumentSubmission.objects.select_for_update()
+                  .filter(requirement=requirement, unit=unit).order_by("-version").first())
+        if latest and latest.status == DocumentSubmission.Status.APPROVED:
+            raise NoticeError("该材料已审核通过，如需修改请联系上级退回")
+        version = (latest.version if latest else 0) + 1
+        submission = DocumentSubmission.objects.create(
+            requirement=requirement, unit=unit, version=version, filename=safe_name, content_type=kind,
+            size=len(data), sha256=sha256, note=note.strip(), submitted_at=at or timezone.now(), submitted_by=user,
+            file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
+            findings=check["findings"], paragraphs=check["paragraphs"],
+            check_status=(DocumentSubmission.Check.PENDING if later else
+                          DocumentSubmission.Check.DONE if checked else DocumentSubmission.Check.NONE))
+        audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
+                     detail={"version": version, "file": safe_name, "sha256": sha256})
+        if later:
+            transaction.on_commit(lambda: tasks.check_submission.enqueue(submission.pk))
     return submission
 
 
-def _policy_findings(requirement: Requirement, data: bytes, filename: str) -> list[dict]:
-    """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first."""
-    if requirement.document_type != Requirement.DocumentType.ENROLLMENT_RULES:
-        return []
-    from suiqian.policies.checker import check_file
-    from suiqian.policies.extraction import ExtractionError
+def _check_later(kind: str, data: bytes) -> bool:
+    if kind == "pdf":
+        return pdf_pages(data) > SYNC_CHECK_MAX_PDF_PAGES or len(data) > SYNC_CHECK_MAX_BYTES
+    return len(data) > SYNC_CHECK_MAX_BYTES
 
+
+def _policy_check(data: bytes, filename: str) -> dict:
+    """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first."""
     try:
-        return [f.to_dict() for f in check_file(data, filename)]
+        return check_document(data, filename)
     except ExtractionError as e:
-        return [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]
+        return {"paragraphs": [], "findings": [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]}
     except Exception:  # a checker fault must never cost a county its submission
         logger.exception("policy check failed for %s", filename)
-        return [{"code": "UNCHECKED", "severity": "warning", "text": "自动审查暂时无法运行，请人工审查"}]
+        return {"paragraphs": [], "findings": [UNCHECKED]}
+
+
+UNCHECKED = {"code": "UNCHECKED", "severity": "warning", "text": "自动审查暂时无法运行，请人工审查"}
+
+
+def finish_check(submission_id: int) -> DocumentSubmission:
+    """The worker's side of a large document: read it under the sandbox's memory and time ceiling, then
+    store what was found in one short update."""
+    submission = DocumentSubmission.objects.get(pk=submission_id)
+    with submission.file.open("rb") as f:
+        data = f.read()
+    try:
+        check = run_limited("suiqian.policies.checker:check_document", data, submission.filename,
+                            limits=DOCUMENT)
+    except DocumentTypeError as e:  # the checker's refusal, or a limit of memory or time
+        check = {"paragraphs": [], "findings": [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]}
+    except Exception:
+        logger.exception("policy check failed for submission %s", submission_id)
+        check = {"paragraphs": [], "findings": [UNCHECKED]}
+    DocumentSubmission.objects.filter(pk=submission_id).update(
+        findings=check["findings"], paragraphs=check["paragraphs"], check_status=DocumentSubmission.Check.DONE)
+    submission.refresh_from_db()
+    return submission
 
 
 @transaction.atomic

@@ -49,6 +49,12 @@ def check_file(data: bytes, filename: str, rules: RuleSet | None = None) -> list
     return check_paragraphs(extract_paragraphs(data, filename), rules)
 
 
+def check_document(data: bytes, filename: str) -> dict:
+    """The paragraphs and findings (JSON shapes) of a file — what a submission keeps; runs in a sandbox."""
+    paragraphs = extract_paragraphs(data, filename)
+    return {"paragraphs": paragraphs, "findings": [f.to_dict() for f in check_paragraphs(paragraphs)]}
+
+
 def check_paragraphs(paragraphs: list[str], rules: RuleSet | None = None) -> list[Finding]:
     rules = rules or load_rules()
     sentences = document_sentences(paragraphs, rules.language)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
+from suiqian.lib.files import ROSTER_WORKBOOK, DocumentTypeError, check_spreadsheet
+
 from .columns import COLUMNS, HEADER
 
 BLOCK_BYTES = 8 << 20  # ~90,000 rows of a typical roster
@@ -44,6 +46,11 @@ def file_kind(path: Path) -> str:
 def read_batches(path: Path) -> Iterator[pl.DataFrame]:
     """Batches of rows as text, columns named as in `COLUMNS`, plus `row`: the row number Excel shows."""
     kind = file_kind(path)
+    if kind in ("xlsx", "xls"):
+        try:
+            check_spreadsheet(path, ROSTER_WORKBOOK)  # the shared decompression limits of every upload
+        except DocumentTypeError as e:
+            raise RosterFileError(str(e)) from e
     if kind == "xlsx":
         return _sheet_batches(_xlsx_rows(path))
     if kind == "xls":
