@@ -84,8 +84,9 @@ def long_pdf(pages: int, paragraph: str = "") -> bytes:
     c = canvas.Canvas(out, pagesize=A4)
     for page in range(pages):
         c.setFont("STSong-Light", 11)
-        for line in range(30):
-            c.drawString(60, 780 - line * 24, f"{page + 1}-{line + 1} {text}")
+        for paragraph in range(15):  # an indented first line and a short last line: one paragraph each
+            c.drawString(82, 780 - paragraph * 48, f"{page + 1}-{paragraph + 1} {text}")
+            c.drawString(60, 756 - paragraph * 48, "以上为本条规定。")
         c.showPage()
     c.save()
     return out.getvalue()
