@@ -18,7 +18,8 @@ from django.utils import timezone
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
-from suiqian.lib.files import DOCUMENT, DocumentTypeError, pdf_pages, run_limited, sniff_document_type
+from suiqian.lib.files import (DOCUMENT, DocumentTypeError, pdf_pages, run_limited, sniff_attachment_type,
+                               sniff_document_type)
 from suiqian.policies.checker import check_document
 from suiqian.policies.extraction import ExtractionError
 
@@ -86,10 +87,34 @@ def create_notice(scope: Scope, user, issuer: Division, *, wenhao: str, title: s
     target_ids = {t.pk for t in targets}
     for position, spec in enumerate(requirements):
         _add_requirement(notice, spec, position, target_ids)
-    for name, data in attachments:
+    for name, kind, data in _checked_attachments(attachments):
         NoticeAttachment.objects.create(notice=notice, name=name, size=len(data),
-                                        file=ContentFile(data, name=name))
+                                        file=ContentFile(data, name=f"attachment.{kind}"))
     return notice
+
+
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENTS_TOTAL = 40 * 1024 * 1024
+
+
+def _checked_attachments(attachments) -> list[tuple[str, str, bytes]]:
+    """Attachments pass the same content and decompression checks as every upload, under one total cap."""
+    attachments = list(attachments)
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise NoticeError(f"附件最多 {MAX_ATTACHMENTS} 个")
+    if sum(len(data) for _, data in attachments) > MAX_ATTACHMENTS_TOTAL:
+        raise NoticeError(f"附件合计超过 {MAX_ATTACHMENTS_TOTAL // (1024 * 1024)} MB，请压缩或减少附件")
+    out = []
+    for name, data in attachments:
+        name = (name or "").replace("/", "_").replace("\\", "_").strip()[-120:] or "附件"
+        try:
+            kind = sniff_attachment_type(data)
+        except DocumentTypeError as e:
+            raise NoticeError(f"附件“{name}”：{e}") from e
+        if not name.lower().endswith(f".{kind}"):  # downloaded under a name that says what it is, never .exe/.bat
+            name = f"{name}.{kind}"
+        out.append((name, kind, data))
+    return out
 
 
 def _clean_contacts(contacts) -> list[dict]:

@@ -108,3 +108,31 @@ def test_while_a_400_page_pdf_is_checked_other_users_pages_keep_answering(client
     assert max(times) < 1.0, [round(t, 2) for t in times]
     submission.refresh_from_db()
     assert submission.check_status == "done" and len(submission.paragraphs) >= 400
+
+
+# --- notice attachments: the same checks as every upload ------------------------------------
+
+def test_notice_attachments_are_checked_like_every_upload(province_user, seeded):
+    from suiqian.accounts.scope import Scope
+    from suiqian.divisions.models import Division
+    from suiqian.notices import services
+    from suiqian.notices.models import Notice
+    from suiqian.tests.hostile_files import docx_bomb
+
+    scope, province = Scope.of(province_user), Division.objects.get(code="140000", valid_to__isnull=True)
+
+    def create(attachments, wenhao="晋教基函〔2021〕98号"):
+        return services.create_notice(scope, province_user, province, wenhao=wenhao, title="测试", body="正文",
+                                      attachments=attachments)
+
+    pe = b"MZ\x90\x00\x03\x00\x00\x00" + bytes(4096)
+    with pytest.raises(services.NoticeError, match="附件“setup.exe”：附件类型不受支持"):
+        create([("说明.pdf", long_pdf(1)), ("setup.exe", pe)])
+    big = long_pdf(1) + b"%" + bytes(19 * 1024 * 1024)
+    with pytest.raises(services.NoticeError, match="附件合计超过 40 MB"):
+        create([("一.pdf", big), ("二.pdf", big), ("三.pdf", big)])
+    with pytest.raises(services.NoticeError, match="解压后的内容异常大"):
+        create([("附件.docx", docx_bomb(300 * 1024 * 1024))])
+    assert not Notice.objects.filter(wenhao="晋教基函〔2021〕98号").exists()
+    notice = create([("附件1.pdf", long_pdf(1)), ("run.bat", "echo 1".encode())])
+    assert sorted(a.name for a in notice.attachments.all()) == ["run.bat.txt", "附件1.pdf"]
