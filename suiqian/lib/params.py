@@ -16,3 +16,14 @@ def parse_year(text, *, required: bool = True) -> int | None:
     if not (text.isascii() and text.isdigit() and len(text) == 4) or not MIN_YEAR <= int(text) <= MAX_YEAR:
         raise BadRequest("年份无效")
     return int(text)
+
+
+def too_long(model, **values) -> str | None:
+    """The first value longer than its model field allows, as a message — PostgreSQL refuses what SQLite keeps,
+    so services check lengths themselves and both engines hold the same data."""
+    for name, value in values.items():
+        field = model._meta.get_field(name)
+        limit = getattr(field, "max_length", None)
+        if limit and value is not None and len(str(value)) > limit:
+            return f"{field.verbose_name}不能超过 {limit} 个字（现为 {len(str(value))} 个）"
+    return None

@@ -20,6 +20,7 @@ from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.files import (DOCUMENT, DocumentTypeError, pdf_pages, run_limited, sniff_attachment_type,
                                sniff_document_type)
+from suiqian.lib.params import too_long
 from suiqian.policies.checker import check_document
 from suiqian.policies.extraction import ExtractionError
 
@@ -55,6 +56,11 @@ def _require_issue(scope: Scope, unit: Division) -> None:
         raise NotAllowed("只有本单位的管理员或审核员可以发文")
 
 
+def _short(text: str, limit: int = 500) -> str:
+    """An inbox line within its column (a long reason is read in full on the notice page)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _fmt(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -69,6 +75,8 @@ def create_notice(scope: Scope, user, issuer: Division, *, wenhao: str, title: s
     wenhao, title = (wenhao or "").strip(), (title or "").strip()
     if not wenhao or not title:
         raise NoticeError("文号和标题不能为空")
+    if problem := too_long(Notice, wenhao=wenhao, title=title):
+        raise NoticeError(problem)
     if Notice.objects.filter(issuer=issuer, wenhao=wenhao).exists():
         raise NoticeError(f"本单位已有文号为 {wenhao} 的通知")
     children = list(Division.objects.filter(parent=issuer).current())
@@ -129,6 +137,8 @@ def _clean_contacts(contacts) -> list[dict]:
 def _add_requirement(notice: Notice, spec: RequirementSpec, position: int, target_ids: set[int]) -> Requirement:
     if not spec.title.strip():
         raise NoticeError("报送事项名称不能为空")
+    if problem := too_long(Requirement, title=spec.title.strip()):
+        raise NoticeError(f"报送事项“{spec.title[:20]}…”：{problem}")
     if spec.kind == Requirement.Kind.FORM and spec.form is None:
         raise NoticeError(f"报送事项“{spec.title}”是报表，请选择表单")
     if spec.parent is not None and spec.due_date > spec.parent.due_date:
@@ -313,7 +323,8 @@ def review_document(scope: Scope, user, submission: DocumentSubmission, *, appro
     audit.record(audit.Action.APPROVED if approve else audit.Action.RETURNED, user=user, unit=submission.unit,
                  target=submission.requirement.title, detail={"version": submission.version, "reason": reason})
     verdict = "已审核通过" if approve else f"被退回：{reason}"
-    InboxMessage.objects.create(unit=submission.unit, text=f"{submission.requirement.title}（第 {submission.version} 版）{verdict}",
+    InboxMessage.objects.create(unit=submission.unit,
+                                text=_short(f"{submission.requirement.title}（第 {submission.version} 版）{verdict}"),
                                 link=f"/notices/{submission.requirement.notice_id}/")
     return submission
 
@@ -371,7 +382,7 @@ def grant_extension(scope: Scope, user, requirement: Requirement, unit: Division
         defaults={"due_date": due_date, "reason": reason, "granted_by": user})
     audit.record(audit.Action.EXTENSION, user=user, unit=unit, target=requirement.title,
                  detail={"due_date": due_date.isoformat(), "reason": reason})
-    InboxMessage.objects.create(unit=unit, text=f"“{requirement.title}”截止日期延至 {_fmt(due_date)}：{reason}",
+    InboxMessage.objects.create(unit=unit, text=_short(f"“{requirement.title}”截止日期延至 {_fmt(due_date)}：{reason}"),
                                 link=f"/notices/{requirement.notice_id}/")
     return extension
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
+from suiqian.lib.params import too_long
 
 from .models import Inspection, KeySupervisionListing, ProgressNote, PublishedRanking, Sanction
 
@@ -78,6 +79,8 @@ def create_inspection(scope: Scope, user, unit: Division, *, plan: str, date: dt
     _require_supervisor(scope, unit)
     if not (plan or "").strip():
         raise SupervisionError("请填写检查计划")
+    if problem := too_long(Inspection, plan=plan.strip()):
+        raise SupervisionError(problem)
     if rectification_due and rectification_due < date:
         raise SupervisionError("整改期限不能早于检查日期")
     status = Inspection.Status.RECTIFYING if (rectification or "").strip() else Inspection.Status.PLANNED
