@@ -6,10 +6,10 @@ from contextvars import ContextVar
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from .models import AuditEvent, RoleGrant
+from .models import AuditEvent, RoleGrant, User
 from .scope import Scope
 
 Action = AuditEvent.Action
@@ -86,14 +86,52 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     record(Action.LOGIN_FAILED, username=username, unit=known.unit if known else None, request=request)
 
 
+# Signal receivers below ignore rows that loaddata writes (raw) and rows of any database but the one the
+# audit log lives in: a restore into another database must write nothing here.
+
+def _replayed(instance, kwargs) -> bool:
+    return bool(kwargs.get("raw")) or (instance._state.db or "default") != AuditEvent.objects.db
+
+
+def role_granted(user, role: str) -> None:
+    """Also called by set_roles, whose bulk_create sends no signal."""
+    record(Action.ROLE_GRANTED, unit=user.unit, target=user.username, detail={"role": role})
+
+
 @receiver(post_save, sender=RoleGrant)
 def _role_granted(sender, instance, created, **kwargs):
-    if created:
-        record(Action.ROLE_GRANTED, unit=instance.user.unit, target=instance.user.username,
-               detail={"role": instance.role})
+    if created and not _replayed(instance, kwargs):
+        role_granted(instance.user, instance.role)
 
 
 @receiver(post_delete, sender=RoleGrant)
 def _role_revoked(sender, instance, **kwargs):
+    if _replayed(instance, kwargs):
+        return
     record(Action.ROLE_REVOKED, unit=instance.user.unit, target=instance.user.username,
            detail={"role": instance.role})
+
+
+# What an administrator changes on a user (moved to another unit, password reset, deactivated …): old → new.
+WATCHED_USER_FIELDS = ("username", "unit_id", "is_active", "is_staff", "is_superuser", "email", "phone",
+                       "first_name", "last_name")
+
+
+@receiver(pre_save, sender=User)
+def _remember_user(sender, instance, **kwargs):
+    if _replayed(instance, kwargs) or instance.pk is None:
+        return
+    instance._audit_before = User.objects.filter(pk=instance.pk).values(*WATCHED_USER_FIELDS, "password").first()
+
+
+@receiver(post_save, sender=User)
+def _user_changed(sender, instance, created, update_fields=None, **kwargs):
+    before = getattr(instance, "_audit_before", None)
+    instance._audit_before = None
+    if _replayed(instance, kwargs) or created or before is None:
+        return
+    changes = {f: [before[f], getattr(instance, f)] for f in WATCHED_USER_FIELDS if before[f] != getattr(instance, f)}
+    if before["password"] != instance.password:
+        changes["password"] = "已重置"  # never the hash
+    if changes:
+        record(Action.USER_CHANGED, unit=instance.unit, target=instance.username, detail={"changes": changes})
