@@ -130,7 +130,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login rate limiting: five failures lock the username+IP pair for 30 minutes.
+# Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed: the client
+# address for the lockout and the audit log is read through them (suiqian/lib/clientip.py). Empty: REMOTE_ADDR.
+TRUSTED_PROXIES = [p for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
+
+# Login rate limiting: five failures lock the username+IP pair for 30 minutes — the pair, so that nobody
+# can lock a county out from elsewhere (unit codes are public usernames).
+AXES_CLIENT_IP_CALLABLE = "suiqian.lib.clientip.client_ip"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from suiqian.lib.clientip import client_ip
+
 from .models import AuditEvent, RoleGrant, User
 from .scope import Scope
 
@@ -33,7 +35,7 @@ class AuditContextMiddleware:
 def _ip(request) -> str | None:
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 def record(action: str, *, user=None, unit=None, target: str = "", detail: dict | None = None,
