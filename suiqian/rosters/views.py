@@ -119,14 +119,16 @@ def summary(request, code):
 @login_required
 def case_list(request, code):
     scope, unit = _scope_and_unit(request, code)
+    # The search is posted, never put in the address: a name or ID typed here must not reach any access log.
+    params = request.POST if request.method == "POST" else request.GET
     term = _term(request, queries.default_term(scope))
-    status = request.GET.get("status", "")
+    status = params.get("status", "")
     if status not in CaseStatus.values:
         status = ""
-    text = request.GET.get("q", "").strip()[:50]
+    text = request.POST.get("q", "").strip()[:50]
     cases = queries.cases(scope, term=term, unit=unit, status=status, text=text)
     by_status = queries.case_counts_by_status(scope, term, unit)
-    if request.GET.get("format") == "csv":
+    if params.get("format") == "csv":
         table = queries.cases_table(scope, term, cases)
         try:
             services.record_export(scope, request.user, unit, term, "cases", len(table.rows))
