@@ -105,6 +105,10 @@ class Scope:
         """审核员 of the parent unit review what a unit submits."""
         return self.has_role(Role.REVIEWER) and (self.is_system or unit.parent_id == self.unit.pk)
 
+    def may_review_children_of(self, unit: Division) -> bool:
+        """Whether what `unit`'s children submit is this user's to review (their to-do list)."""
+        return self.has_role(Role.REVIEWER) and (self.is_system or unit.pk == self.unit.pk)
+
     def may_issue(self, unit: Division) -> bool:
         """Issuing or forwarding a notice in the unit's name: its 管理员 or 审核员."""
         return (self.has_role(Role.ADMIN) or self.has_role(Role.REVIEWER)) and (

@@ -347,7 +347,7 @@ def attention(scope: Scope, today: dt.date | None = None) -> list[dict]:
         when = "已逾期" if row.due_date < today else "截止"
         items.append({"text": f"报送“{row.requirement.title}”（{when} {row.due_date:%Y-%m-%d}，{row.status_label}）",
                       "url": f"/requirements/{row.requirement.pk}/{unit.code}/"})
-    if scope.has_role("reviewer"):
+    if scope.may_review_children_of(unit):
         pending = (DocumentSubmission.objects.filter(unit__parent=unit, status=DocumentSubmission.Status.SUBMITTED)
                    .select_related("unit", "requirement").order_by("submitted_at")[:20])
         for s in pending:

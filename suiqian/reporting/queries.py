@@ -485,7 +485,7 @@ def attention(scope: Scope) -> list[dict]:
                               "form": form, "unit": unit})
             elif report.status == Report.Status.RETURNED:
                 items.append({"text": f"《{form.title}》已被退回：{report.return_reason}", "form": form, "unit": unit})
-        if scope.has_role("reviewer"):
+        if scope.may_review_children_of(unit):
             for report in Report.objects.filter(form=form, unit__parent=unit, status=Report.Status.SUBMITTED
                                                 ).select_related("unit"):
                 items.append({"text": f"审核{report.unit.name}上报的《{form.title}》", "form": form,

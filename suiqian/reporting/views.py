@@ -30,7 +30,7 @@ def enrollment_table(request):
         return table_download(table.as_table(), fmt)
     parents = scope.units().existing_in(year).filter(level__lt=Division.Level.COUNTY)
     return render(request, "reporting/enrollment_table.html",
-                  {"table": table, "years": years, "parents": parents, "may_publish": scope.may_issue(unit)})
+                  {"table": table, "years": years, "parents": parents, "may_publish": scope.may_publish_ranking(unit)})
 
 
 # --- forms -------------------------------------------------------------------------------

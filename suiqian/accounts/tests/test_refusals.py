@@ -30,6 +30,9 @@ def test_no_code_raises_python_permission_error_or_decides_permissions_outside_t
                 call = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
                 if isinstance(call, ast.Name) and call.id in ("PermissionError", "PermissionDenied"):
                     offenders.append(f"{path.relative_to(SOURCE)}:{node.lineno} raises {call.id}")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "has_role"
+                    and path.name != "scope.py"):
+                offenders.append(f"{path.relative_to(SOURCE)}:{node.lineno} checks a role itself")
             if (isinstance(node, ast.FunctionDef) and node.name.startswith("may_") and path.name != "scope.py"
                     and any(a.arg == "scope" for a in node.args.args)):
                 body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
