@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -132,6 +133,8 @@ def _run_case(name: str, path: Path) -> None:
     elapsed = time.perf_counter() - started
     with open("/proc/self/status") as f:
         peak = next(int(line.split()[1]) // 1024 for line in f if line.startswith("VmHWM:"))
+    # The worker's check parses in a child of its own (files.run_limited): its peak counts too.
+    peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
     print(json.dumps({"outcome": outcome, "refused": refused, "seconds": elapsed, "peak_mb": peak},
                      ensure_ascii=False))
 
