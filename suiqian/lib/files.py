@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-ALLOWED_LABEL = ".docx、.pdf、.txt"
+ALLOWED_LABEL = ".docx、.pdf、.txt、扫描图片 .jpg/.png"
 MiB = 1024 * 1024
 _CHUNK = 1 * MiB
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 ZIP_MAGIC = b"PK\x03\x04"
 PDF_MAGIC = b"%PDF-"
+IMAGE_MAGICS = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 
 
 class DocumentTypeError(ValueError):
@@ -201,9 +202,15 @@ def _is_text(data: bytes) -> bool:
 
 
 def sniff_document_type(data: bytes, limits: Limits = DOCUMENT) -> str:
-    """'pdf', 'docx' or 'txt'; DocumentTypeError for anything else, whatever its name says, or past `limits`."""
+    """'pdf', 'docx', 'txt', or 'jpg' / 'png' for a scan; DocumentTypeError for anything else, whatever its name
+    says, or past `limits` (a scan's pixels are limited where it is read, by the OCR)."""
     if not data:
         raise DocumentTypeError("文件是空的")
+    if len(data) > limits.max_bytes:
+        raise LimitExceeded(f"文件超过 {limits.max_bytes // MiB} MB")
+    for magic, kind in IMAGE_MAGICS.items():
+        if data.startswith(magic):
+            return kind
     if data.startswith(ZIP_MAGIC) and not _is_docx(data):  # its directory alone says so, nothing inflated
         raise DocumentTypeError(f"文件不是 Word 文档（仅支持 {ALLOWED_LABEL}）")
     kind = check_limits(data, limits)

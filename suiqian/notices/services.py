@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_tasks import task
 
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
@@ -21,10 +22,11 @@ from suiqian.divisions.models import Division
 from suiqian.lib.files import (DOCUMENT, DocumentTypeError, pdf_pages, run_limited, sniff_attachment_type,
                                sniff_document_type)
 from suiqian.lib.params import too_long
-from suiqian.policies.checker import check_document
+from suiqian.policies import ocr
+from suiqian.policies.checker import check_document, check_paragraphs
 from suiqian.policies.extraction import ExtractionError
 
-from . import queries, tasks
+from . import queries
 
 from .models import (DocumentSubmission, Extension, InboxMessage, Notice, NoticeAttachment, NoticeTarget,
                      ReminderLog, Requirement)
@@ -238,9 +240,10 @@ def submit_document(scope: Scope, user, requirement: Requirement, unit: Division
     except DocumentTypeError as e:
         raise NoticeError(str(e)) from e
     safe_name = filename.replace("/", "_").replace("\\", "_")[-150:] or f"document.{kind}"
-    checked = requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES
-    later = checked and _check_later(kind, data)
-    check = _policy_check(data, safe_name) if checked and not later else {"paragraphs": [], "findings": []}
+    later = (requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES
+             and _check_later(kind, data))
+    reading = {"check_status": DocumentSubmission.Check.PENDING} if later else _first_reading(requirement, data,
+                                                                                               safe_name)
     sha256 = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         latest = (DocumentSubmission.objects.select_for_update()
@@ -251,56 +254,125 @@ def submit_document(scope: Scope, user, requirement: Requirement, unit: Division
         submission = DocumentSubmission.objects.create(
             requirement=requirement, unit=unit, version=version, filename=safe_name, content_type=kind,
             size=len(data), sha256=sha256, note=note.strip(), submitted_at=at or timezone.now(), submitted_by=user,
-            file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
-            findings=check["findings"], paragraphs=check["paragraphs"],
-            check_status=(DocumentSubmission.Check.PENDING if later else
-                          DocumentSubmission.Check.DONE if checked else DocumentSubmission.Check.NONE))
+            file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"), **reading)
         audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
                      detail={"version": version, "file": safe_name, "sha256": sha256})
+        # In the same transaction (the queue is a table): queued if and only if the submission is saved.
         if later:
-            # The queue is a table: the task commits with the submission, or neither does.
-            tasks.check_submission.enqueue(submission.pk)
+            check_submission.enqueue(submission.pk)
+        if submission.recognition == DocumentSubmission.Recognition.PENDING:
+            recognize_scan.enqueue(submission.pk)
     return submission
 
 
 def _check_later(kind: str, data: bytes) -> bool:
+    if kind in ("jpg", "png"):
+        return False  # a photo is known to need OCR at once, and OCR runs in the background anyway
     if kind == "pdf":
         return pdf_pages(data) > SYNC_CHECK_MAX_PDF_PAGES or len(data) > SYNC_CHECK_MAX_BYTES
     return len(data) > SYNC_CHECK_MAX_BYTES
 
 
-def _policy_check(data: bytes, filename: str) -> dict:
-    """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first."""
-    try:
-        return check_document(data, filename)
-    except ExtractionError as e:
-        return {"paragraphs": [], "findings": [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]}
-    except Exception:  # a checker fault must never cost a county its submission
-        logger.exception("policy check failed for %s", filename)
-        return {"paragraphs": [], "findings": [UNCHECKED]}
-
-
 UNCHECKED = {"code": "UNCHECKED", "severity": "warning", "text": "自动审查暂时无法运行，请人工审查"}
 
 
+def _unreadable(message: str) -> dict:
+    return {"check_status": DocumentSubmission.Check.DONE,
+            "findings": [{"code": "UNREADABLE", "severity": "warning", "text": message}]}
+
+
+def _first_reading(requirement: Requirement, data: bytes, filename: str) -> dict:
+    """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first; a scan
+    is queued for OCR (or, where this server cannot read scans, says so)."""
+    if requirement.document_type != Requirement.DocumentType.ENROLLMENT_RULES:
+        return {}
+    try:
+        return _reading_fields(check_document(data, filename))
+    except ExtractionError as e:
+        return _unreadable(str(e))
+    except Exception:  # a checker fault must never cost a county its submission
+        logger.exception("policy check failed for %s", filename)
+        return {"check_status": DocumentSubmission.Check.DONE, "findings": [UNCHECKED]}
+
+
+def _reading_fields(check: dict) -> dict:
+    """The submission's fields from what check_document found (in the request or in the worker)."""
+    if check.get("needs_recognition"):
+        if not ocr.available():
+            return {**_unreadable(ocr.UNAVAILABLE_MESSAGE), "recognition": DocumentSubmission.Recognition.FAILED,
+                    "recognition_note": ocr.UNAVAILABLE_MESSAGE}
+        return {"check_status": DocumentSubmission.Check.DONE, "recognition": DocumentSubmission.Recognition.PENDING,
+                "recognition_note": "已排队等待文字识别"}
+    return {"check_status": DocumentSubmission.Check.DONE, "findings": check["findings"],
+            "paragraphs": check["paragraphs"]}
+
+
+@task()
+def check_submission(submission_id: int) -> str:
+    """Background task: the policy check of a large 实施细则, away from the request that stored it."""
+    return finish_check(submission_id).get_check_status_display()
+
+
 def finish_check(submission_id: int) -> DocumentSubmission:
-    """The worker's side of a large document: read it under the sandbox's memory and time ceiling, then
+    """The worker's side of a large document: read it in a child under a memory and time ceiling, then
     store what was found in one short update."""
     submission = DocumentSubmission.objects.get(pk=submission_id)
     with submission.file.open("rb") as f:
         data = f.read()
     try:
-        check = run_limited("suiqian.policies.checker:check_document", data, submission.filename,
-                            limits=DOCUMENT)
+        fields = _reading_fields(run_limited("suiqian.policies.checker:check_document", data, submission.filename,
+                                             limits=DOCUMENT))
     except DocumentTypeError as e:  # the checker's refusal, or a limit of memory or time
-        check = {"paragraphs": [], "findings": [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]}
+        fields = _unreadable(str(e))
     except Exception:
         logger.exception("policy check failed for submission %s", submission_id)
-        check = {"paragraphs": [], "findings": [UNCHECKED]}
-    DocumentSubmission.objects.filter(pk=submission_id).update(
-        findings=check["findings"], paragraphs=check["paragraphs"], check_status=DocumentSubmission.Check.DONE)
+        fields = {"check_status": DocumentSubmission.Check.DONE, "findings": [UNCHECKED]}
+    with transaction.atomic():
+        DocumentSubmission.objects.filter(pk=submission_id).update(**fields)
+        if fields.get("recognition") == DocumentSubmission.Recognition.PENDING:
+            recognize_scan.enqueue(submission_id)
     submission.refresh_from_db()
     return submission
+
+
+@task()
+def recognize_scan(submission_id: int) -> str:
+    """Background task: read a scanned 实施细则 with OCR, then check what was read."""
+    return read_scan(submission_id)
+
+
+def read_scan(submission_id: int) -> str:
+    submission = DocumentSubmission.objects.get(pk=submission_id)
+    if submission.recognition != DocumentSubmission.Recognition.PENDING:
+        return submission.get_recognition_display()
+    with submission.file.open("rb") as f:
+        data = f.read()
+
+    def progress(done: int, total: int) -> None:
+        DocumentSubmission.objects.filter(pk=submission_id).update(pages_recognized=done, pages_total=total)
+
+    try:
+        pages = [page.to_dict() for page in ocr.recognize(data, submission.content_type, progress=progress)]
+    except ExtractionError as e:
+        _finish_reading(submission_id, DocumentSubmission.Recognition.FAILED, str(e),
+                        findings=[{"code": "UNREADABLE", "severity": "warning", "text": str(e)}])
+        return str(e)
+    findings = [f.to_dict() for f in check_paragraphs(ocr.paragraphs_of(pages))]
+    low = [str(p["number"]) for p in pages if p["low_quality"]]
+    note = f"识别质量低的页：第 {'、'.join(low)} 页，请人工阅读原件" if low else ""
+    _finish_reading(submission_id, DocumentSubmission.Recognition.DONE, note, findings=findings, pages=pages)
+    return f"已识别 {len(pages)} 页，发现 {len(findings)} 处问题"
+
+
+def _finish_reading(submission_id: int, status: str, note: str, *, findings: list, pages: list | None = None) -> None:
+    with transaction.atomic():
+        submission = DocumentSubmission.objects.select_for_update().get(pk=submission_id)
+        submission.recognition, submission.recognition_note = status, note
+        submission.findings, submission.recognized_pages = findings, pages or []
+        submission.save(update_fields=["recognition", "recognition_note", "findings", "recognized_pages"])
+        audit.record(audit.Action.DOCUMENT, user=None, unit=submission.unit, target=submission.requirement.title,
+                     detail={"version": submission.version, "recognition": submission.get_recognition_display(),
+                             "findings": len(findings)})
 
 
 @transaction.atomic
