@@ -63,6 +63,7 @@ def test_the_pages_run_under_the_policy_without_a_violation(page, live_server, s
     page.hover("#chart-ranking")  # ECharts tooltips are markup with inline styles
     page.select_option("select[name=year]", "2021")  # the year picker submits through site.js, not inline
     page.wait_for_url("**year=2021**")
+    page.wait_for_load_state("networkidle")
     login(page, live_server, "140525", "suiqian-demo")
     page.goto(f"{live_server.url}/forms/summary-2021/140525/")
     page.wait_for_load_state("networkidle")
