@@ -127,3 +127,17 @@ def test_the_reviewer_sees_the_page_image_beside_the_text_read_with_the_findings
     assert page.locator("#scan-page-1 .recognized").bounding_box()["y"] > frame["y"] + 100
     page.screenshot(path="/tmp/scan-review-phone.png", full_page=True)
     assert page.outside_requests == []
+
+
+def test_a_scan_uploaded_on_the_page_is_checked_by_the_worker(client, rules_requirement, county_user, run_tasks):
+    need_ocr()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    c = client_for(client, county_user)
+    upload = SimpleUploadedFile("泽州县实施细则（盖章扫描件）.pdf", scanned_pdf(RULES), content_type="application/pdf")
+    response = c.post(f"/requirements/{rules_requirement.pk}/140525/upload", {"file": upload, "note": ""}, follow=True)
+    assert "正在进行文字识别" in response.content.decode()
+    run_tasks()
+    submission = DocumentSubmission.objects.get(requirement=rules_requirement, unit__code="140525")
+    assert sorted({f["code"] for f in submission.findings}) == text_codes()
+    assert "识别文本" in c.get(f"/requirements/{rules_requirement.pk}/140525/").content.decode()
