@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import router
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
@@ -92,7 +93,7 @@ def _login_failed(sender, credentials, request=None, **kwargs):
 # audit log lives in: a restore into another database must write nothing here.
 
 def _replayed(instance, kwargs) -> bool:
-    return bool(kwargs.get("raw")) or (instance._state.db or "default") != AuditEvent.objects.db
+    return bool(kwargs.get("raw")) or (instance._state.db or "default") != router.db_for_write(AuditEvent)
 
 
 def role_granted(user, role: str) -> None:
