@@ -8,6 +8,7 @@ from suiqian.accounts.models import Role
 from suiqian.accounts.scope import Refused
 from suiqian.conftest import make_user
 from suiqian.notices import services as notices
+from suiqian.policies import services as policies
 from suiqian.reporting import services as reporting
 from suiqian.rosters import services as rosters
 from suiqian.supervision import services as supervision
@@ -16,7 +17,7 @@ SOURCE = Path(suiqian.__file__).parent
 
 
 def test_every_apps_refusal_is_the_scope_refusal():
-    for module in (notices, reporting, rosters, supervision):
+    for module in (notices, policies, reporting, rosters, supervision):
         assert issubclass(module.NotAllowed, Refused), module.__name__
 
 
