@@ -410,7 +410,7 @@ def object_cases(world):
     return cases
 
 
-def test_objects_made_by_one_unit_about_another(client, shanxi):
+def test_objects_made_by_one_unit_about_another(client, nation):
     world = build_world()
     from suiqian.accounts.models import User
 
