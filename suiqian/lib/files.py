@@ -89,9 +89,9 @@ def check_limits(source: bytes | str | Path, limits: Limits) -> str:
     return "ole" if head.startswith(OLE_MAGIC) else "other"
 
 
-def check_spreadsheet(path: str | Path, limits: Limits = ROSTER_WORKBOOK) -> None:
+def check_spreadsheet(source: bytes | str | Path, limits: Limits = ROSTER_WORKBOOK) -> None:
     """For the roster reader (and any .xlsx/.xls reader): refuse a workbook that unpacks past `limits`."""
-    check_limits(path, limits)
+    check_limits(source, limits)
 
 
 def check_zip(f, limits: Limits) -> None:
