@@ -152,6 +152,11 @@ class Scope:
         """Dropout cases are verified by the county where the child was last seen."""
         return self.is_system or self.may_fill(case.unit)
 
+    def may_detect(self, unit: Division) -> bool:
+        """A county's or city's 填报员 starts a dropout comparison from its page; it covers the whole platform
+        because transfers cross every boundary, and it only adds what is new."""
+        return self.is_system or self.may_fill(unit)
+
     def may_export_personal(self, unit: Division | None) -> bool:
         """Lists with children's names leave the platform only through staff who work with them."""
         if unit is None:

@@ -536,7 +536,7 @@ def requested_year(scope: Scope, text: str | None, default: int) -> int:
     A year that is not a year is refused, never replaced by another."""
     text = (text or "").strip()
     if text:
-        if not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+        if not (text.isascii() and text.isdigit()) or not FIRST_YEAR <= int(text) <= LAST_YEAR:
             raise YearError(f"年份“{text[:20]}”无效：应为 {FIRST_YEAR}—{LAST_YEAR} 之间的四位数字")
         return int(text)
     return (years_with_data(scope) or [default])[0]

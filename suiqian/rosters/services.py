@@ -542,9 +542,7 @@ SYSTEM_NOTE_TRANSFERRED = "名册比对：该生已在 {unit} {term} 名册中"
 
 
 def may_detect(scope: Scope, unit: Division) -> bool:
-    """A county's or city's 填报员 starts a comparison from its page; it covers the whole platform
-    because transfers cross every boundary, and it only adds what is new."""
-    return scope.is_system or scope.may_fill(unit)
+    return scope.may_detect(unit)
 
 
 def start_detection(scope: Scope, user, unit: Division, term_text: str) -> DetectionRun:

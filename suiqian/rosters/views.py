@@ -100,8 +100,8 @@ def job_decide(request, pk, decision):
     act = services.confirm_import if decision == "confirm" else services.cancel_import
     try:
         act(scope, request.user, job)
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.RosterError as e:
         messages.error(request, str(e))
         return redirect("roster_job", job.pk)
@@ -114,7 +114,7 @@ def detect(request, code):
     """开始比对: a comparison of the term with the one before, as a background task."""
     scope, unit = _scope_and_unit(request, code)
     if not services.may_detect(scope, unit):
-        raise PermissionDenied("只有本单位的填报员可以开始比对")
+        raise Refused("只有本单位的填报员可以开始比对")
     try:
         run = services.start_detection(scope, request.user, unit, request.POST.get("term", ""))
     except services.RosterError as e:
