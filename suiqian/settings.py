@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("SUIQIAN_VAR_DIR", BASE_DIR.parent / "var"))
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "suiqian.accounts.audit.AuditContextMiddleware",
     "suiqian.lib.dbrouter.ReplicaMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "suiqian.lib.headers.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "suiqian.urls"
@@ -158,7 +161,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login rate limiting: five failures lock the username+IP pair for 30 minutes.
+# Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed: the client
+# address for the lockout and the audit log is read through them (suiqian/lib/clientip.py). Empty: REMOTE_ADDR.
+TRUSTED_PROXIES = [p for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
+
+# Login rate limiting: five failures lock the username+IP pair for 30 minutes — the pair, so that nobody
+# can lock a county out from elsewhere (unit codes are public usernames).
+AXES_CLIENT_IP_CALLABLE = "suiqian.lib.clientip.client_ip"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -176,6 +185,26 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Sent only on HTTPS requests (Django's SecurityMiddleware), so plain-HTTP trials are unaffected.
+SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+SECURE_REFERRER_POLICY = "same-origin"
+# Strict: scripts only from our own vendored files, nothing inline, no eval. Styles allow inline attributes
+# because ECharts writes its tooltips as markup with style="" and the form layout sets column widths inline;
+# an inline style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if os.environ.get("HTTPS", "") == "1":
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     # TLS ends at the reverse proxy, which must send X-Forwarded-Proto: https (see README).

@@ -6,11 +6,14 @@ from contextvars import ContextVar
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import router
 from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from suiqian.divisions.models import Division
 from suiqian.lib import labels
+from suiqian.lib.clientip import client_ip
 
 from .models import AuditEvent, Role, RoleGrant, User
 from .scope import Scope
@@ -37,7 +40,7 @@ class AuditContextMiddleware:
 def _ip(request) -> str | None:
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 def record(action: str, *, user=None, unit=None, target: str = "", detail: dict | None = None,
@@ -97,15 +100,28 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
            target=str(username or "")[:150], request=request)
 
 
+# Signal receivers below ignore rows that loaddata writes (raw) and rows of any database but the one the
+# audit log lives in: a restore into another database must write nothing here.
+
+def _replayed(instance, kwargs) -> bool:
+    return bool(kwargs.get("raw")) or (instance._state.db or "default") != router.db_for_write(AuditEvent)
+
+
+def role_granted(user, role: str) -> None:
+    """Also called by set_roles, whose bulk_create sends no signal."""
+    record(Action.ROLE_GRANTED, unit=user.unit, target=user.username, detail={"role": role})
+
+
 @receiver(post_save, sender=RoleGrant)
 def _role_granted(sender, instance, created, **kwargs):
-    if created:
-        record(Action.ROLE_GRANTED, unit=instance.user.unit, target=instance.user.username,
-               detail={"role": instance.role})
+    if created and not _replayed(instance, kwargs):
+        role_granted(instance.user, instance.role)
 
 
 @receiver(post_delete, sender=RoleGrant)
 def _role_revoked(sender, instance, **kwargs):
+    if _replayed(instance, kwargs):
+        return
     record(Action.ROLE_REVOKED, unit=instance.user.unit, target=instance.user.username,
            detail={"role": instance.role})
 
@@ -136,7 +152,14 @@ def describe(event: AuditEvent) -> list[str]:
     return out
 
 
+# A user's own fields, as an administrator's change of them is recorded (old → new).
+_USER_FIELDS = {"username": "用户名", "unit_id": "单位", "is_active": "启用", "is_staff": "可进入后台",
+                "is_superuser": "超级管理员", "email": "邮箱", "phone": "电话", "first_name": "名", "last_name": "姓"}
+
+
 def _phrase(key: str, value) -> list[str]:
+    if key == "changes" and isinstance(value, dict):  # a user changed by an administrator
+        return [_user_change(field, change) for field, change in value.items()]
     if key == "changes":
         return [_change(c) for c in value] if isinstance(value, list) else []
     if key == "role":
@@ -156,6 +179,22 @@ def _phrase(key: str, value) -> list[str]:
     return []  # a key with no words for it is left out rather than shown raw
 
 
+def _user_change(field: str, change) -> str:
+    if field == "password":
+        return "密码：已重置"
+    old, new = change if isinstance(change, list) and len(change) == 2 else (None, change)
+    if field == "unit_id":
+        old, new = (_unit_name(pk) for pk in (old, new))
+    elif isinstance(new, bool) or isinstance(old, bool):
+        old, new = ("是" if old else "否"), ("是" if new else "否")
+    return f"{_USER_FIELDS.get(field, '其他')}：{'空' if old in (None, '') else old} → {'空' if new in (None, '') else new}"
+
+
+def _unit_name(pk) -> str:
+    unit = Division.objects.filter(pk=pk).only("name").first() if pk else None
+    return unit.name if unit else "无"
+
+
 def _change(change) -> str:
     if isinstance(change, str):  # a notice correction lists what it changed by label already
         return f"修改：{change}"
@@ -164,3 +203,28 @@ def _change(change) -> str:
     name = labels.label("field", change.get("field"), "某项")
     old, new = change.get("old"), change.get("new")
     return f"{name}：{'空' if old is None else old} → {'空' if new is None else new}"
+
+
+# What an administrator changes on a user (moved to another unit, password reset, deactivated …): old → new.
+WATCHED_USER_FIELDS = ("username", "unit_id", "is_active", "is_staff", "is_superuser", "email", "phone",
+                       "first_name", "last_name")
+
+
+@receiver(pre_save, sender=User)
+def _remember_user(sender, instance, **kwargs):
+    if _replayed(instance, kwargs) or instance.pk is None:
+        return
+    instance._audit_before = User.objects.filter(pk=instance.pk).values(*WATCHED_USER_FIELDS, "password").first()
+
+
+@receiver(post_save, sender=User)
+def _user_changed(sender, instance, created, update_fields=None, **kwargs):
+    before = getattr(instance, "_audit_before", None)
+    instance._audit_before = None
+    if _replayed(instance, kwargs) or created or before is None:
+        return
+    changes = {f: [before[f], getattr(instance, f)] for f in WATCHED_USER_FIELDS if before[f] != getattr(instance, f)}
+    if before["password"] != instance.password:
+        changes["password"] = "已重置"  # never the hash
+    if changes:
+        record(Action.USER_CHANGED, unit=instance.unit, target=instance.username, detail={"changes": changes})

@@ -45,14 +45,9 @@ def _limit() -> int:
     return get_failure_limit(None, {})
 
 
-def may_unlock(scope: Scope, user: User) -> bool:
-    """The user's unit's 管理员, and the 管理员 above it (up to the province)."""
-    return user.unit is not None and scope.may_manage(user.unit)
-
-
 @transaction.atomic
 def unlock(scope: Scope, by, user: User) -> int:
-    if not may_unlock(scope, user):
+    if not scope.may_unlock(user):
         raise LockoutError("只有该用户所在单位或上级单位的管理员可以解除锁定")
     removed = AxesProxyHandler.reset_attempts(username=user.username)
     audit.record(audit.Action.ACCOUNT_UNLOCKED, user=by, unit=user.unit, target=user.username,

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from suiqian.divisions.models import Division
 
+from . import audit
 from .models import Role, RoleGrant, User
 
 DEMO_UNITS = ["140000", "140500", "140525"]
@@ -33,7 +34,10 @@ def set_roles(user: User, roles) -> None:
         raise ValueError(f"未知角色：{', '.join(sorted(unknown))}")
     user.role_grants.exclude(role__in=roles).delete()
     existing = set(user.role_grants.values_list("role", flat=True))
-    RoleGrant.objects.bulk_create([RoleGrant(user=user, role=r) for r in roles - existing])
+    added = roles - existing
+    RoleGrant.objects.bulk_create([RoleGrant(user=user, role=r) for r in added])
+    for role in sorted(added):
+        audit.role_granted(user, role)
     user.__dict__.pop("_roles", None)
 
 

@@ -2,7 +2,6 @@ import datetime as dt
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -13,8 +12,8 @@ from django.views.decorators.http import require_POST
 from suiqian.lib import labels
 
 from . import audit, lockouts
-from .models import AuditEvent, Role, User
-from .scope import Scope
+from .models import AuditEvent, User
+from .scope import Refused, Scope
 
 
 class LoginView(auth_views.LoginView):
@@ -35,8 +34,8 @@ login = LoginView.as_view()
 @login_required
 def audit_log(request):
     scope = Scope.of(request.user)
-    if not (request.user.is_superuser or scope.may_administer_platform()):
-        raise PermissionDenied("只有省级管理员可以查看审计日志")
+    if not scope.may_read_audit_log(request.user):
+        raise Refused("只有省级管理员可以查看审计日志")
     params = {k: request.GET.get(k, "").strip() for k in ("text", "action", "unit", "from", "to")}
     try:
         date_from = dt.date.fromisoformat(params["from"]) if params["from"] else None
@@ -57,16 +56,16 @@ def _managed_user(request, pk) -> tuple[Scope, User]:
     user = get_object_or_404(User.objects.select_related("unit"), pk=pk)
     if user.unit is None or not scope.sees(user.unit):
         raise Http404("用户不存在或不在您的权限范围内")
-    if not lockouts.may_unlock(scope, user):
-        raise PermissionDenied("只有该用户所在单位或上级单位的管理员可以管理该用户")
+    if not scope.may_unlock(user):
+        raise Refused("只有该用户所在单位或上级单位的管理员可以管理该用户")
     return scope, user
 
 
 @login_required
 def user_list(request):
     scope = Scope.of(request.user)
-    if not scope.has_role(Role.ADMIN):
-        raise PermissionDenied("只有管理员可以查看用户")
+    if not scope.may_list_users():
+        raise Refused("只有管理员可以查看用户")
     users = scope.filter(User.objects.select_related("unit").order_by("unit__code", "username"))
     page = Paginator(users, 50).get_page(request.GET.get("page"))
     locked = {a.username for a in lockouts.locked_attempts([u.username for u in page])}
@@ -93,5 +92,5 @@ def user_unlock(request, pk):
         lockouts.unlock(scope, request.user, user)
         messages.success(request, f"已解除 {user.get_full_name() or user.username} 的登录锁定")
     except lockouts.LockoutError as e:
-        raise PermissionDenied(str(e)) from e
+        raise Refused(str(e)) from e
     return redirect("user_page", user.pk)

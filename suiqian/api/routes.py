@@ -6,7 +6,7 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.reporting import queries, services
 from suiqian.reporting.models import FormDefinition
 
@@ -246,6 +246,12 @@ def return_(request, code: str, unit_code: str, body: ReasonIn):
 def unlock(request, code: str, unit_code: str, body: ReasonIn):
     return _transition(request, code, unit_code,
                        lambda s, u, r: services.unlock_report(s, u, r, body.reason))
+
+
+@api.exception_handler(Refused)
+def refused(request, exc):
+    """The scope's one refusal type, wherever it is raised: 403 with its message."""
+    return api.create_response(request, {"detail": str(exc) or "没有权限"}, status=403)
 
 
 @api.exception_handler(Http404)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
 from suiqian.notices.queries import dashboard_completeness
@@ -142,7 +142,7 @@ def _headline(unit: Division, year: int, total: IndicatorRow | None, points: lis
 
 def dashboard_data(scope: Scope, unit: Division, year: int) -> dict:
     if not scope.sees(unit):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     indicator = default_indicator(year)
     national = NationalRatio.objects.filter(year=year).first()
     table = None if unit.level == Division.Level.COUNTY else indicator_table(scope, unit, year, indicator)

@@ -24,7 +24,6 @@ from contextvars import ContextVar
 from fnmatch import fnmatchcase
 
 from django.conf import settings
-from django.core import signing
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 log = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,6 +21,15 @@ def neutralize(value):
     if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
+
+
+def sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts: no \\ / ? * [ ] :, not edged with apostrophes, at most 31 characters."""
+    title = _SHEET_FORBIDDEN.sub("_", text or "").strip("'")[:31].strip()
+    return title or "表"
 
 
 @dataclass
@@ -50,16 +60,16 @@ class Table:
     def to_xlsx(self) -> bytes:
         wb = Workbook()
         ws = wb.active
-        ws.title = self.title[:31]
+        ws.title = sheet_title(self.title)
         thin = Side(style="thin")
         border = Border(left=thin, right=thin, top=thin, bottom=thin)
         ncols = len(self.columns)
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-        ws.cell(1, 1, self.title).font = Font(name=CJK_FONT, size=14, bold=True)
+        ws.cell(1, 1, neutralize(self.title)).font = Font(name=CJK_FONT, size=14, bold=True)
         ws.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
         ws.row_dimensions[1].height = 28
         for i, col in enumerate(self.columns, start=1):
-            cell = ws.cell(2, i, col.title)
+            cell = ws.cell(2, i, neutralize(col.title))
             cell.font = Font(name=CJK_FONT, bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)

@@ -171,13 +171,22 @@ class DocumentSubmission(models.Model):
     manifest = models.JSONField(default=list, blank=True)
     findings = models.JSONField("自动审查结果", default=list, blank=True)
     # A large document is checked by the background worker; until then its findings are not known yet.
-    checking = models.BooleanField("自动审查进行中", default=False)
     # A scan (image-only PDF, photo) is read by OCR in the background before it is checked.
     recognition = models.CharField("文字识别", max_length=10, choices=Recognition.choices, blank=True, default="")
     recognition_note = models.TextField("识别说明", blank=True)
     recognized_pages = models.JSONField("识别结果", default=list, blank=True)
     pages_recognized = models.PositiveSmallIntegerField(default=0)
     pages_total = models.PositiveSmallIntegerField(default=0)
+
+    # The document's text as the checker read it, so the review page never parses the file again.
+    paragraphs = models.JSONField(default=list, blank=True)
+
+    class Check(models.TextChoices):
+        NONE = "", "无需审查"
+        PENDING = "pending", "自动审查进行中"
+        DONE = "done", "已自动审查"
+
+    check_status = models.CharField("自动审查", max_length=10, choices=Check.choices, default="", blank=True)
 
     class Meta:
         ordering = ["requirement", "unit", "-version"]

@@ -324,11 +324,13 @@ def highlighted(submission: DocumentSubmission):
     """The document's paragraphs with the policy checker's findings marked, for the review page."""
     if not submission.findings or submission.content_type not in ("pdf", "docx", "txt") or submission.recognized_pages:
         return None
-    try:
-        with submission.file.open("rb") as f:
-            paragraphs = extract_paragraphs(f.read(), submission.filename)
-    except (ExtractionError, OSError):
-        return None
+    paragraphs = submission.paragraphs
+    if not paragraphs:  # stored before the text was kept with the submission
+        try:
+            with submission.file.open("rb") as f:
+                paragraphs = extract_paragraphs(f.read(), submission.filename)
+        except (ExtractionError, OSError):
+            return None
     return highlight(paragraphs, _checker_findings(submission))
 
 
@@ -431,7 +433,7 @@ def attention(scope: Scope, today: dt.date | None = None) -> list[dict]:
         when = "已逾期" if row.due_date < today else "截止"
         items.append({"text": f"报送“{row.requirement.title}”（{when} {row.due_date:%Y-%m-%d}，{row.status_label}）",
                       "url": f"/requirements/{row.requirement.pk}/{unit.code}/"})
-    if scope.has_role("reviewer"):
+    if scope.may_review_children_of(unit):
         pending = (DocumentSubmission.objects.filter(unit__parent=unit, status=DocumentSubmission.Status.SUBMITTED)
                    .select_related("unit", "requirement").order_by("submitted_at")[:20])
         for s in pending:

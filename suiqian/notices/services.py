@@ -17,28 +17,29 @@ from django.utils import timezone
 from django_tasks import task
 
 from suiqian.accounts import audit
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
-from suiqian.lib.files import DocumentTypeError, sniff_document_type
+from suiqian.lib.files import (DOCUMENT, DocumentTypeError, pdf_pages, run_limited, sniff_attachment_type,
+                               sniff_document_type)
+from suiqian.lib.params import too_long
 from suiqian.policies import ocr
-from suiqian.policies.checker import check_file, check_paragraphs
-from suiqian.policies.extraction import ExtractionError, NeedsRecognition
+from suiqian.policies.checker import check_document, check_paragraphs
+from suiqian.policies.extraction import ExtractionError
 
-from . import queries, tasks
+from . import queries
 from .models import (DocumentSubmission, Extension, ExtensionRequest, InboxMessage, Notice, NoticeAttachment,
                      NoticeCorrection, NoticeTarget, ReminderLog, Requirement)
 
 logger = logging.getLogger(__name__)
 
 # Larger 实施细则 are checked by `suiqian worker`, not while the county waits for its upload to finish.
-LARGE_DOCUMENT_BYTES = 512 * 1024
 
 
 class NoticeError(Exception):
     """A domain error whose message is shown to the user as it is."""
 
 
-class NotAllowed(NoticeError):
+class NotAllowed(Refused, NoticeError):
     pass
 
 
@@ -58,6 +59,11 @@ def _require_issue(scope: Scope, unit: Division) -> None:
         raise NotAllowed("只有本单位的管理员或审核员可以发文")
 
 
+def _short(text: str, limit: int = 500) -> str:
+    """An inbox line within its column (a long reason is read in full on the notice page)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _fmt(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -72,6 +78,8 @@ def create_notice(scope: Scope, user, issuer: Division, *, wenhao: str, title: s
     wenhao, title = (wenhao or "").strip(), (title or "").strip()
     if not wenhao or not title:
         raise NoticeError("文号和标题不能为空")
+    if problem := too_long(Notice, wenhao=wenhao, title=title):
+        raise NoticeError(problem)
     if Notice.objects.filter(issuer=issuer, wenhao=wenhao).exists():
         raise NoticeError(f"本单位已有文号为 {wenhao} 的通知")
     children = list(Division.objects.filter(parent=issuer).current())
@@ -90,10 +98,34 @@ def create_notice(scope: Scope, user, issuer: Division, *, wenhao: str, title: s
     target_ids = {t.pk for t in targets}
     for position, spec in enumerate(requirements):
         _add_requirement(notice, spec, position, target_ids)
-    for name, data in attachments:
+    for name, kind, data in _checked_attachments(attachments):
         NoticeAttachment.objects.create(notice=notice, name=name, size=len(data),
-                                        file=ContentFile(data, name=name))
+                                        file=ContentFile(data, name=f"attachment.{kind}"))
     return notice
+
+
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENTS_TOTAL = 40 * 1024 * 1024
+
+
+def _checked_attachments(attachments) -> list[tuple[str, str, bytes]]:
+    """Attachments pass the same content and decompression checks as every upload, under one total cap."""
+    attachments = list(attachments)
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise NoticeError(f"附件最多 {MAX_ATTACHMENTS} 个")
+    if sum(len(data) for _, data in attachments) > MAX_ATTACHMENTS_TOTAL:
+        raise NoticeError(f"附件合计超过 {MAX_ATTACHMENTS_TOTAL // (1024 * 1024)} MB，请压缩或减少附件")
+    out = []
+    for name, data in attachments:
+        name = (name or "").replace("/", "_").replace("\\", "_").strip()[-120:] or "附件"
+        try:
+            kind = sniff_attachment_type(data)
+        except DocumentTypeError as e:
+            raise NoticeError(f"附件“{name}”：{e}") from e
+        if not name.lower().endswith(f".{kind}"):  # downloaded under a name that says what it is, never .exe/.bat
+            name = f"{name}.{kind}"
+        out.append((name, kind, data))
+    return out
 
 
 def _clean_contacts(contacts) -> list[dict]:
@@ -108,6 +140,8 @@ def _clean_contacts(contacts) -> list[dict]:
 def _add_requirement(notice: Notice, spec: RequirementSpec, position: int, target_ids: set[int]) -> Requirement:
     if not spec.title.strip():
         raise NoticeError("报送事项名称不能为空")
+    if problem := too_long(Requirement, title=spec.title.strip()):
+        raise NoticeError(f"报送事项“{spec.title[:20]}…”：{problem}")
     if spec.kind == Requirement.Kind.FORM and spec.form is None:
         raise NoticeError(f"报送事项“{spec.title}”是报表，请选择表单")
     if spec.parent is not None and spec.due_date > spec.parent.due_date:
@@ -146,9 +180,10 @@ def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao
                    extra: list[RequirementSpec] = (), publish: bool = True,
                    targets: list[Division] | None = None) -> Notice:
     """转发: the city passes a received notice to its counties (all, or those chosen) with its own 文号 and
-    earlier due dates; the upstream attachments travel with it."""
+    earlier due dates, once; the upstream attachments travel with it."""
     if not parent.targets.filter(unit=unit).exists() or parent.status != Notice.Status.PUBLISHED:
         raise NoticeError("只能转发本单位收到的通知")
+    _require_issue(scope, unit)
     due_dates = due_dates or {}
     specs = []
     for r in queries.requirements_for(parent, unit):
@@ -168,6 +203,11 @@ def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao
         specs.append(RequirementSpec(title=r.title, kind=r.kind, document_type=r.document_type, form=r.form,
                                      due_date=due_dates.get(r.pk, r.due_date), parent=r, units=units))
     with transaction.atomic():
+        # The parent's row lock makes two forwards at once wait for each other, so the second sees the first.
+        Notice.objects.select_for_update().filter(pk=parent.pk).first()
+        earlier = Notice.objects.filter(forwarded_from=parent, issuer=unit).first()
+        if earlier is not None:
+            raise NoticeError(f"本单位已转发过该通知（{earlier.wenhao}），不能重复转发")
         notice = create_notice(scope, user, unit, wenhao=wenhao, title=title, body=body, contacts=contacts,
                                requirements=[*specs, *extra], forwarded_from=parent, targets=targets)
         # The same stored files: a forward carries the upstream attachments without copying their bytes.
@@ -303,10 +343,17 @@ def require_submitter(scope: Scope, unit: Division) -> None:
         raise NotAllowed("您没有为该单位报送的权限")
 
 
-@transaction.atomic
+# Documents past these are checked by the worker, never in the request: a 400-page PDF takes half a minute.
+SYNC_CHECK_MAX_PDF_PAGES = 20
+SYNC_CHECK_MAX_BYTES = 512 * 1024
+
+
 def submit_document(scope: Scope, user, requirement: Requirement, unit: Division, data: bytes, filename: str,
                     note: str = "", *, at: dt.datetime | None = None) -> DocumentSubmission:
-    """A new version of the unit's document; the content decides what the file is."""
+    """A new version of the unit's document; the content decides what the file is.
+
+    The file is read and checked before the write transaction begins, and that transaction only
+    numbers and stores the version: other users never wait for a document being read."""
     require_submitter(scope, unit)
     if requirement.kind != Requirement.Kind.DOCUMENT:
         raise NoticeError("该事项是报表，请在报表页面填报")
@@ -316,60 +363,100 @@ def submit_document(scope: Scope, user, requirement: Requirement, unit: Division
         kind = sniff_document_type(data)
     except DocumentTypeError as e:
         raise NoticeError(str(e)) from e
-    latest = (DocumentSubmission.objects.select_for_update()
-              .filter(requirement=requirement, unit=unit).order_by("-version").first())
-    if latest and latest.status == DocumentSubmission.Status.APPROVED:
-        raise NoticeError("该材料已审核通过，如需修改请联系上级退回")
-    version = (latest.version if latest else 0) + 1
     safe_name = filename.replace("/", "_").replace("\\", "_")[-150:] or f"document.{kind}"
-    large = requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES and len(data) > LARGE_DOCUMENT_BYTES
-    submission = DocumentSubmission.objects.create(
-        requirement=requirement, unit=unit, version=version, filename=safe_name, content_type=kind,
-        size=len(data), sha256=hashlib.sha256(data).hexdigest(), note=note.strip(),
-        submitted_at=at or timezone.now(), submitted_by=user,
-        file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
-        **({"checking": True} if large else _first_reading(requirement, data, safe_name, kind)))
-    if large:
-        # The queue is this database: the task row commits, or rolls back, with the submission.
-        tasks.check_document_task.enqueue(submission.pk)
-    if submission.recognition == DocumentSubmission.Recognition.PENDING:
-        # In the same transaction: the scan is queued if and only if the submission is saved.
-        recognize_scan.enqueue(submission.pk)
-    audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
-                 detail={"version": version, "file": safe_name, "sha256": submission.sha256})
+    later = (requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES
+             and _check_later(kind, data))
+    reading = {"check_status": DocumentSubmission.Check.PENDING} if later else _first_reading(requirement, data,
+                                                                                               safe_name)
+    sha256 = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        latest = (DocumentSubmission.objects.select_for_update()
+                  .filter(requirement=requirement, unit=unit).order_by("-version").first())
+        if latest and latest.status == DocumentSubmission.Status.APPROVED:
+            raise NoticeError("该材料已审核通过，如需修改请联系上级退回")
+        version = (latest.version if latest else 0) + 1
+        submission = DocumentSubmission.objects.create(
+            requirement=requirement, unit=unit, version=version, filename=safe_name, content_type=kind,
+            size=len(data), sha256=sha256, note=note.strip(), submitted_at=at or timezone.now(), submitted_by=user,
+            file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"), **reading)
+        audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
+                     detail={"version": version, "file": safe_name, "sha256": sha256})
+        # In the same transaction (the queue is a table): queued if and only if the submission is saved.
+        if later:
+            check_submission.enqueue(submission.pk)
+        if submission.recognition == DocumentSubmission.Recognition.PENDING:
+            recognize_scan.enqueue(submission.pk)
     return submission
 
 
-def check_submission(submission_id: int) -> int:
-    """The background half of submit_document for a large document: read it, check it, keep the findings
-    (a large scan goes on to OCR)."""
-    submission = DocumentSubmission.objects.select_related("requirement").get(pk=submission_id)
-    with submission.file.open("rb") as f:
-        data = f.read()
-    reading = _first_reading(submission.requirement, data, submission.filename, submission.content_type)
-    DocumentSubmission.objects.filter(pk=submission.pk).update(checking=False, **reading)
-    if reading.get("recognition") == DocumentSubmission.Recognition.PENDING:
-        recognize_scan.enqueue(submission.pk)
-    return len(reading.get("findings", []))
+def _check_later(kind: str, data: bytes) -> bool:
+    if kind in ("jpg", "png"):
+        return False  # a photo is known to need OCR at once, and OCR runs in the background anyway
+    if kind == "pdf":
+        return pdf_pages(data) > SYNC_CHECK_MAX_PDF_PAGES or len(data) > SYNC_CHECK_MAX_BYTES
+    return len(data) > SYNC_CHECK_MAX_BYTES
 
 
-def _first_reading(requirement: Requirement, data: bytes, filename: str, kind: str) -> dict:
+UNCHECKED = {"code": "UNCHECKED", "severity": "warning", "text": "自动审查暂时无法运行，请人工审查"}
+
+
+def _unreadable(message: str) -> dict:
+    return {"check_status": DocumentSubmission.Check.DONE,
+            "findings": [{"code": "UNREADABLE", "severity": "warning", "text": message}]}
+
+
+def _first_reading(requirement: Requirement, data: bytes, filename: str) -> dict:
     """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first; a scan
     is queued for OCR (or, where this server cannot read scans, says so)."""
     if requirement.document_type != Requirement.DocumentType.ENROLLMENT_RULES:
         return {}
     try:
-        return {"findings": [f.to_dict() for f in check_file(data, filename)]}
-    except NeedsRecognition:
-        if not ocr.available():
-            return {"recognition": DocumentSubmission.Recognition.FAILED, "recognition_note": ocr.UNAVAILABLE_MESSAGE,
-                    "findings": [{"code": "UNREADABLE", "severity": "warning", "text": ocr.UNAVAILABLE_MESSAGE}]}
-        return {"recognition": DocumentSubmission.Recognition.PENDING, "recognition_note": "已排队等待文字识别"}
+        return _reading_fields(check_document(data, filename))
     except ExtractionError as e:
-        return {"findings": [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]}
+        return _unreadable(str(e))
     except Exception:  # a checker fault must never cost a county its submission
         logger.exception("policy check failed for %s", filename)
-        return {"findings": [{"code": "UNCHECKED", "severity": "warning", "text": "自动审查暂时无法运行，请人工审查"}]}
+        return {"check_status": DocumentSubmission.Check.DONE, "findings": [UNCHECKED]}
+
+
+def _reading_fields(check: dict) -> dict:
+    """The submission's fields from what check_document found (in the request or in the worker)."""
+    if check.get("needs_recognition"):
+        if not ocr.available():
+            return {**_unreadable(ocr.UNAVAILABLE_MESSAGE), "recognition": DocumentSubmission.Recognition.FAILED,
+                    "recognition_note": ocr.UNAVAILABLE_MESSAGE}
+        return {"check_status": DocumentSubmission.Check.DONE, "recognition": DocumentSubmission.Recognition.PENDING,
+                "recognition_note": "已排队等待文字识别"}
+    return {"check_status": DocumentSubmission.Check.DONE, "findings": check["findings"],
+            "paragraphs": check["paragraphs"]}
+
+
+@task()
+def check_submission(submission_id: int) -> str:
+    """Background task: the policy check of a large 实施细则, away from the request that stored it."""
+    return finish_check(submission_id).get_check_status_display()
+
+
+def finish_check(submission_id: int) -> DocumentSubmission:
+    """The worker's side of a large document: read it in a child under a memory and time ceiling, then
+    store what was found in one short update."""
+    submission = DocumentSubmission.objects.get(pk=submission_id)
+    with submission.file.open("rb") as f:
+        data = f.read()
+    try:
+        fields = _reading_fields(run_limited("suiqian.policies.checker:check_document", data, submission.filename,
+                                             limits=DOCUMENT))
+    except DocumentTypeError as e:  # the checker's refusal, or a limit of memory or time
+        fields = _unreadable(str(e))
+    except Exception:
+        logger.exception("policy check failed for submission %s", submission_id)
+        fields = {"check_status": DocumentSubmission.Check.DONE, "findings": [UNCHECKED]}
+    with transaction.atomic():
+        DocumentSubmission.objects.filter(pk=submission_id).update(**fields)
+        if fields.get("recognition") == DocumentSubmission.Recognition.PENDING:
+            recognize_scan.enqueue(submission_id)
+    submission.refresh_from_db()
+    return submission
 
 
 @task()
@@ -432,7 +519,8 @@ def review_document(scope: Scope, user, submission: DocumentSubmission, *, appro
     audit.record(audit.Action.APPROVED if approve else audit.Action.RETURNED, user=user, unit=submission.unit,
                  target=submission.requirement.title, detail={"version": submission.version, "reason": reason})
     verdict = "已审核通过" if approve else f"被退回：{reason}"
-    InboxMessage.objects.create(unit=submission.unit, text=f"{submission.requirement.title}（第 {submission.version} 版）{verdict}",
+    InboxMessage.objects.create(unit=submission.unit,
+                                text=_short(f"{submission.requirement.title}（第 {submission.version} 版）{verdict}"),
                                 link=f"/notices/{submission.requirement.notice_id}/")
     return submission
 
@@ -490,7 +578,7 @@ def grant_extension(scope: Scope, user, requirement: Requirement, unit: Division
         defaults={"due_date": due_date, "reason": reason, "granted_by": user})
     audit.record(audit.Action.EXTENSION, user=user, unit=unit, target=requirement.title,
                  detail={"due_date": due_date.isoformat(), "reason": reason})
-    InboxMessage.objects.create(unit=unit, text=f"“{requirement.title}”截止日期延至 {_fmt(due_date)}：{reason}",
+    InboxMessage.objects.create(unit=unit, text=_short(f"“{requirement.title}”截止日期延至 {_fmt(due_date)}：{reason}"),
                                 link=f"/notices/{requirement.notice_id}/")
     return extension
 

@@ -18,9 +18,3 @@ def send_reminders_task(day: str | None = None, window_days: int = 3) -> dict:
     run = services.send_reminders(today, window_days=window_days)
     return {"date": today.isoformat(), "due_soon": run.due_soon, "overdue": run.overdue,
             "escalations": run.escalations}
-
-
-@task()
-def check_document_task(submission_id: int) -> dict:
-    """The policy check of a large 实施细则, after its upload has been answered."""
-    return {"findings": services.check_submission(submission_id)}

@@ -2,13 +2,12 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import table_download
 from suiqian.policies import ocr
@@ -49,6 +48,8 @@ def _save_notice(request, scope, children, save):
         else:
             messages.success(request, "已保存为草稿")
         return redirect("notice_detail", notice.pk)
+    except Refused:
+        raise
     except services.NoticeError as e:
         return str(e)
 
@@ -57,7 +58,7 @@ def _save_notice(request, scope, children, save):
 def notice_new(request):
     scope = Scope.of(request.user)
     if scope.is_system or not scope.may_issue(scope.unit):
-        raise PermissionDenied("只有本单位的管理员或审核员可以发文")
+        raise Refused("只有本单位的管理员或审核员可以发文")
     children = list(scope.units().current().filter(parent=scope.unit))
     initial = forms.initial_from_post(request.POST) if request.method == "POST" else forms.blank_initial(children)
     context = _notice_form_context(request, scope, children, initial=initial)
@@ -77,7 +78,7 @@ def notice_edit(request, pk):
     scope = Scope.of(request.user)
     notice = queries.get_notice(scope, pk)
     if not scope.may_issue(notice.issuer):
-        raise PermissionDenied("只有发文单位的管理员或审核员可以修改")
+        raise Refused("只有发文单位的管理员或审核员可以修改")
     if notice.status != notice.Status.DRAFT:
         messages.error(request, "只有草稿可以修改；已发布的通知请更正或撤回")
         return redirect("notice_detail", pk)
@@ -107,7 +108,7 @@ def notice_correct(request, pk):
     scope = Scope.of(request.user)
     notice = queries.get_notice(scope, pk)
     if not scope.may_issue(notice.issuer):
-        raise PermissionDenied("只有发文单位的管理员或审核员可以更正")
+        raise Refused("只有发文单位的管理员或审核员可以更正")
     requirements = list(notice.requirements.all())
     context = {"notice": notice, "due_rows": _due_rows(requirements, request.POST), "post": request.POST}
     if request.method == "POST":
@@ -119,6 +120,8 @@ def notice_correct(request, pk):
                                     due_dates=due)
             messages.success(request, "已更正，接收单位会看到更正说明和修改内容")
             return redirect("notice_detail", pk)
+        except Refused:
+            raise
         except services.NoticeError as e:
             return render(request, "notices/correct.html", {**context, "error": str(e)}, status=400)
     return render(request, "notices/correct.html", context)
@@ -133,7 +136,7 @@ def notice_withdraw(request, pk):
         services.withdraw_notice(scope, request.user, notice, request.POST.get("reason", ""))
         messages.success(request, "通知已撤回，接收单位已收到消息")
     except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+        raise Refused(str(e)) from e
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("notice_detail", pk)
@@ -150,9 +153,7 @@ def notice_detail(request, pk):
         mine = [next(iter(queries.board(r, scope=scope)), None) for r in queries.requirements_for(notice, own)]
         mine = [m for m in mine if m and m.unit.pk == own.pk]
     is_issuer_side = scope.sees(notice.issuer)
-    may_forward = (own is not None and notice.status == notice.Status.PUBLISHED and scope.may_issue(own)
-                   and notice.targets.filter(unit=own).exists() and own.children.exists()
-                   and not notice.forwards.filter(issuer=own).exists())
+    may_forward = own is not None and scope.may_forward(notice, own)
     return render(request, "notices/detail.html", {
         "notice": notice, "mine": mine, "board": queries.completeness(notice, scope=scope) if is_issuer_side else [],
         "is_issuer": scope.may_issue(notice.issuer), "may_forward": may_forward,
@@ -171,8 +172,8 @@ def notice_publish(request, pk):
     try:
         services.publish_notice(scope, request.user, notice)
         messages.success(request, "通知已发布")
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("notice_detail", pk)
@@ -184,7 +185,7 @@ def notice_forward(request, pk):
     parent = queries.get_notice(scope, pk)
     own = scope.unit
     if own is None or not scope.may_issue(own):
-        raise PermissionDenied("只有本单位的管理员或审核员可以转发")
+        raise Refused("只有本单位的管理员或审核员可以转发")
     requirements = queries.requirements_for(parent, own)
     children = list(Division.objects.current().filter(parent=own))
     # The page marks that it sent a choice; a post without one (a script, an old page) means every county.
@@ -206,6 +207,8 @@ def notice_forward(request, pk):
                 targets=[c for c in children if c.code in chosen])
             messages.success(request, "已转发给下级单位")
             return redirect("notice_detail", notice.pk)
+        except Refused:
+            raise
         except services.NoticeError as e:
             context["error"] = str(e)
             return render(request, "notices/forward.html", context, status=400)
@@ -232,8 +235,8 @@ def grant_extension(request, requirement_id):
         day = forms.parse_date(request.POST.get("due_date"), "延期日期")
         services.grant_extension(scope, request.user, requirement, unit, day, request.POST.get("reason", ""))
         messages.success(request, f"已为{unit.name}延期至 {day}")
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("notice_detail", requirement.notice_id)
@@ -252,7 +255,7 @@ def extension_request(request, requirement_id):
         services.request_extension(scope, request.user, requirement, scope.unit, day, request.POST.get("reason", ""))
         messages.success(request, "延期申请已提交，等待发文单位处理")
     except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+        raise Refused(str(e)) from e
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("notice_detail", requirement.notice_id)
@@ -269,7 +272,7 @@ def extension_decide(request, pk):
         services.decide_extension_request(scope, request.user, ask, grant=grant, note=request.POST.get("note", ""))
         messages.success(request, f"已{'同意' if grant else '不同意'}{ask.unit.name}的延期申请")
     except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+        raise Refused(str(e)) from e
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("notice_detail", ask.requirement.notice_id)
@@ -311,8 +314,8 @@ def _submission_action(request, requirement_id, unit_code, action):
     scope, requirement, unit = _requirement_and_unit(request, requirement_id, unit_code)
     try:
         messages.success(request, action(scope, requirement, unit))
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("submission_page", requirement.pk, unit.code)
@@ -401,10 +404,7 @@ def submission_recognition(request, pk):
 @login_required
 def submission_check_progress(request, pk):
     """Polled by the page while a large document is checked in the background."""
-    scope = Scope.of(request.user)
-    submission = get_object_or_404(DocumentSubmission.objects.select_related("unit"), pk=pk)
-    if not scope.sees(submission.unit):
-        raise Http404
+    submission = _visible_submission(request, pk)
     return render(request, "notices/_check_progress.html", {"submission": submission})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from .extraction import extract_paragraphs
+from .extraction import NeedsRecognition, extract_paragraphs
 from .language import (
     Sentence,
     about_other_group,
@@ -67,6 +67,16 @@ class Mention:
 def check_file(data: bytes, filename: str, rules: RuleSet | None = None) -> list[Finding]:
     """Findings in an uploaded file; ExtractionError when it cannot be read."""
     return check_paragraphs(extract_paragraphs(data, filename), rules)
+
+
+def check_document(data: bytes, filename: str) -> dict:
+    """The paragraphs and findings (JSON shapes) of a file — what a submission keeps; also run in a sandbox,
+    so a scan is said in the answer rather than by an exception type."""
+    try:
+        paragraphs = extract_paragraphs(data, filename)
+    except NeedsRecognition:
+        return {"needs_recognition": True, "paragraphs": [], "findings": []}
+    return {"paragraphs": paragraphs, "findings": [f.to_dict() for f in check_paragraphs(paragraphs)]}
 
 
 def check_paragraphs(paragraphs: list[str], rules: RuleSet | None = None) -> list[Finding]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
 
 from .conditions import ConsistencyTable, consistency_table, extract_conditions
@@ -26,7 +26,7 @@ def city_consistency(scope: Scope, city: Division) -> CityConsistency:
     from suiqian.notices.queries import expected_units
 
     if not scope.sees(city):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     requirement = (Requirement.objects.filter(notice__issuer=city, notice__status=Notice.Status.PUBLISHED,
                                               document_type=Requirement.DocumentType.ENROLLMENT_RULES)
                    .order_by("-due_date", "-pk").first())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from suiqian.accounts import audit
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.notices.models import DocumentSubmission, Requirement
 
 from .models import MAX_SENTENCE, FindingFeedback
@@ -16,7 +16,7 @@ class FeedbackError(Exception):
     """Feedback that cannot be recorded; the message (Chinese) says why."""
 
 
-class NotAllowed(FeedbackError):
+class NotAllowed(Refused, FeedbackError):
     pass
 
 

@@ -1,11 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.notices.models import DocumentSubmission
 
@@ -39,8 +38,8 @@ def feedback_add(request, submission_id):
                                  paragraph=_paragraph(request.POST.get("paragraph")),
                                  note=request.POST.get("note", ""))
         messages.success(request, "已记录审查反馈，将用于改进自动审查")
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.FeedbackError as e:
         messages.error(request, str(e))
     return redirect("submission_page", submission.requirement_id, submission.unit.code)

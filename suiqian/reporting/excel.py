@@ -27,6 +27,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, LimitExceeded, check_limits
+
 from .formspec import FormSpec, LayoutCell
 
 SHEET_TITLE = "汇总表"
@@ -333,6 +335,12 @@ def _check_zip(data: bytes) -> None:
         raise WorkbookError(CORRUPT) from e
     if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES or any(map(_overcompressed, members)):
         raise WorkbookError(BOMB)
+    try:
+        check_limits(data, FORM_WORKBOOK)  # the same streamed inflation check as every other upload
+    except LimitExceeded as e:
+        raise WorkbookError(BOMB) from e
+    except DocumentTypeError as e:
+        raise WorkbookError(CORRUPT) from e
 
 
 def _overcompressed(member: zipfile.ZipInfo) -> bool:

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
 
@@ -267,7 +267,7 @@ def rollups(scope: Scope, form: FormDefinition, units) -> dict[int, Rollup]:
     ids = _ids(units)
     units = list(units)
     if not all(scope.sees(u) for u in units):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     sums, coverage = children_sums(form.year, ids), children_coverage(form.year, ids)
     _add_passed_on_sums(form, units, sums)
     out = {}
@@ -482,7 +482,7 @@ def indicator_tables(scope: Scope, parents, year: int, indicator: Indicator | No
     ids = _ids(parents)
     parents = list(parents)
     if not all(scope.sees(p) for p in parents):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     indicator = indicator or default_indicator(year)
     national = NationalRatio.objects.filter(year=year).first()
     national_value = national.ratio if national else None
@@ -535,7 +535,7 @@ def requested_year(scope: Scope, text: str | None, default: int) -> int:
     A year that is not a year is refused, never replaced by another."""
     text = (text or "").strip()
     if text:
-        if not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+        if not (text.isascii() and text.isdigit()) or not FIRST_YEAR <= int(text) <= LAST_YEAR:
             raise YearError(f"年份“{text[:20]}”无效：应为 {FIRST_YEAR}—{LAST_YEAR} 之间的四位数字")
         return int(text)
     return (years_with_data(scope) or [default])[0]
@@ -611,7 +611,7 @@ class FormPage:
 def form_page(scope: Scope, form: FormDefinition, unit: Division, values_override: dict | None = None,
               raw_inputs: dict | None = None, input_errors: dict | None = None) -> FormPage:
     if not scope.sees(unit):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     report = report_of(form, unit)
     level = level_of(unit)
     values = current_values(form, unit)
@@ -669,7 +669,7 @@ def attention(scope: Scope) -> list[dict]:
                               "form": form, "unit": unit})
             elif report.status == Report.Status.RETURNED:
                 items.append({"text": f"《{form.title}》已被退回：{report.return_reason}", "form": form, "unit": unit})
-        if scope.has_role("reviewer"):
+        if scope.may_review_children_of(unit):
             for report in Report.objects.filter(form=form, unit__parent=unit, status=Report.Status.SUBMITTED
                                                 ).select_related("unit"):
                 items.append({"text": f"审核{report.unit.name}上报的《{form.title}》", "form": form,
@@ -691,7 +691,7 @@ class SubtreeFinding:
 def batch_check(scope: Scope, form: FormDefinition, unit: Division) -> list[SubtreeFinding]:
     """Every form filled under `unit` (itself included) run through completeness and the rules."""
     if not scope.sees(unit):
-        raise PermissionError("不在权限范围内")
+        raise OutOfScope("单位不存在或不在您的权限范围内")
     out = []
     reports = scope.filter(Report.objects.filter(form=form, unit__path__startswith=unit.path)
                            ).select_related("unit", "form").order_by("unit__code")

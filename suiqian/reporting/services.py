@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from suiqian.accounts import audit
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib import labels
 
@@ -40,7 +40,7 @@ class ReportError(Exception):
     """A domain error whose message is shown to the user as it is."""
 
 
-class NotAllowed(ReportError):
+class NotAllowed(Refused, ReportError):
     pass
 
 

@@ -1,10 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import XLSX, download, refuse, table_download
 
@@ -35,7 +34,7 @@ def enrollment_table(request):
         return table_download(table.as_table(), fmt)
     parents = scope.units().existing_in(year).filter(level__lt=Division.Level.COUNTY)
     return render(request, "reporting/enrollment_table.html",
-                  {"table": table, "years": years, "parents": parents, "may_publish": scope.may_issue(unit)})
+                  {"table": table, "years": years, "parents": parents, "may_publish": scope.may_publish_ranking(unit)})
 
 
 # --- forms -------------------------------------------------------------------------------
@@ -83,8 +82,8 @@ def _act(request, action, code, unit_code):
     except services.ImportFailed as e:
         return render(request, "reporting/import_problems.html",
                       {"form": form, "unit": unit, "problems": e.problems, "error": str(e)}, status=400)
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.ReportError as e:
         messages.error(request, str(e))
     else:

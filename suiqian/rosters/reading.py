@@ -19,6 +19,8 @@ from typing import BinaryIO
 
 import polars as pl
 
+from suiqian.lib.files import ROSTER_WORKBOOK, DocumentTypeError, check_spreadsheet
+
 from .columns import COLUMNS, HEADER
 
 BLOCK_BYTES = 4 << 20  # ~45,000 rows of a typical roster: two in flight keep a 1 M import under 300 MB
@@ -75,10 +77,14 @@ def read_batches(path: Path, opener: Opener | None = None, meter: Meter | None =
     meter = meter or Meter()
     with opener() as f:
         kind = kind_of(f.read(8))
-    if kind == "xlsx":
-        return _sheet_batches(_xlsx_rows(_spreadsheet_bytes(opener, kind), meter), meter)
-    if kind == "xls":
-        return _sheet_batches(_xls_rows(_spreadsheet_bytes(opener, kind), meter), meter)
+    if kind in ("xlsx", "xls"):
+        data = _spreadsheet_bytes(opener, kind)
+        try:
+            check_spreadsheet(data, ROSTER_WORKBOOK)  # the shared decompression limits of every upload
+        except DocumentTypeError as e:
+            raise RosterFileError(str(e)) from e
+        rows = _xlsx_rows(data, meter) if kind == "xlsx" else _xls_rows(data, meter)
+        return _sheet_batches(rows, meter)
     return _csv_batches(opener, meter)
 
 

@@ -29,8 +29,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from suiqian.accounts import audit
-from suiqian.accounts.models import Role
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import neutralize
 
@@ -58,7 +57,7 @@ class RosterError(Exception):
     """A domain error whose message is shown to the user as it is."""
 
 
-class NotAllowed(RosterError):
+class NotAllowed(Refused, RosterError):
     pass
 
 
@@ -71,19 +70,18 @@ def parse_term(text) -> Term:
 
 # --- who may do what ---------------------------------------------------------------------
 
+# Thin aliases: the rules themselves live in the scope helper, like every other permission.
+
 def may_import(scope: Scope, unit: Division | None) -> bool:
-    """The unit's own 填报员 import its roster (a city's may import a file covering its counties)."""
-    return scope.is_system or (unit is not None and scope.may_fill(unit))
+    return scope.may_import(unit)
 
 
 def may_follow_up(scope: Scope, case: DropoutCase) -> bool:
-    """Cases are verified by the county where the child was last seen."""
-    return scope.is_system or scope.may_fill(case.unit)
+    return scope.may_follow_up(case)
 
 
-def may_export_personal(scope: Scope, unit: Division) -> bool:
-    """Lists with children's names leave the platform only through staff who work with them."""
-    return scope.sees(unit) and (scope.is_system or scope.has_role(Role.FILLER) or scope.has_role(Role.ADMIN))
+def may_export_personal(scope: Scope, unit: Division | None) -> bool:
+    return scope.may_export_personal(unit)
 
 
 # --- import: jobs --------------------------------------------------------------------------
@@ -544,9 +542,7 @@ SYSTEM_NOTE_TRANSFERRED = "名册比对：该生已在 {unit} {term} 名册中"
 
 
 def may_detect(scope: Scope, unit: Division) -> bool:
-    """A county's or city's 填报员 starts a comparison from its page; it covers the whole platform
-    because transfers cross every boundary, and it only adds what is new."""
-    return scope.is_system or scope.may_fill(unit)
+    return scope.may_detect(unit)
 
 
 def start_detection(scope: Scope, user, unit: Division, term_text: str) -> DetectionRun:
@@ -843,9 +839,7 @@ def change_case_status(scope: Scope, user, case: DropoutCase, to_status: str, no
 def record_export(scope: Scope, user, unit: Division | None, term: Term, kind: str, rows: int,
                   via: str = "page") -> PersonalDataExport:
     """Check that the user may take children's personal data out of the platform, and record that they did."""
-    if unit is not None and not may_export_personal(scope, unit):
-        raise NotAllowed("您没有导出学生个人信息的权限")
-    if unit is None and not scope.is_system:
+    if not scope.may_export_personal(unit):
         raise NotAllowed("您没有导出学生个人信息的权限")
     export = PersonalDataExport.objects.create(user=user, username=getattr(user, "username", "") or "",
                                                unit=unit, term=term.code, kind=kind, rows=rows, via=via)

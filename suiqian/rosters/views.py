@@ -9,13 +9,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.lib.http import CSV, download
 
 from . import queries, services
@@ -62,7 +61,7 @@ def unit_page(request, code):
 def upload(request, code):
     scope, unit = _scope_and_unit(request, code)
     if not services.may_import(scope, unit):
-        raise PermissionDenied("只有本单位的填报员可以导入名册")
+        raise Refused("只有本单位的填报员可以导入名册")
     # Refuse an oversized upload before Django reads it to disk.
     if int(request.META.get("CONTENT_LENGTH") or 0) > services.MAX_UPLOAD_BYTES + UPLOAD_ENVELOPE_BYTES:
         messages.error(request, "文件超过 200 MB：请按县区拆分后分别上传，或由运维人员用命令行导入")
@@ -70,8 +69,8 @@ def upload(request, code):
     try:
         job = services.start_import(scope, request.user, unit, request.POST.get("term", ""),
                                     request.POST.get("on_error", ""), request.FILES.get("file"))
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.RosterError as e:
         messages.error(request, str(e))
         return redirect("roster_unit", unit.code)
@@ -101,8 +100,8 @@ def job_decide(request, pk, decision):
     act = services.confirm_import if decision == "confirm" else services.cancel_import
     try:
         act(scope, request.user, job)
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.RosterError as e:
         messages.error(request, str(e))
         return redirect("roster_job", job.pk)
@@ -115,7 +114,7 @@ def detect(request, code):
     """开始比对: a comparison of the term with the one before, as a background task."""
     scope, unit = _scope_and_unit(request, code)
     if not services.may_detect(scope, unit):
-        raise PermissionDenied("只有本单位的填报员可以开始比对")
+        raise Refused("只有本单位的填报员可以开始比对")
     try:
         run = services.start_detection(scope, request.user, unit, request.POST.get("term", ""))
     except services.RosterError as e:
@@ -148,8 +147,8 @@ def bad_rows(request, pk):
         return redirect("roster_job", job.pk)
     try:
         services.record_export(scope, request.user, job.unit, Term.parse(job.term), "bad_rows", job.rows_bad)
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     return FileResponse(open(path, "rb"), as_attachment=True, filename=f"错误行-{job.filename}.csv",
                         content_type=CSV)
 
@@ -167,19 +166,21 @@ def summary(request, code):
 @login_required
 def case_list(request, code):
     scope, unit = _scope_and_unit(request, code)
+    # The search is posted, never put in the address: a name or ID typed here must not reach any access log.
+    params = request.POST if request.method == "POST" else request.GET
     term = _term(request, queries.default_term(scope))
-    status = request.GET.get("status", "")
+    status = params.get("status", "")
     if status not in CaseStatus.values:
         status = ""
-    text = request.GET.get("q", "").strip()[:50]
+    text = request.POST.get("q", "").strip()[:50]
     cases = queries.cases(scope, term=term, unit=unit, status=status, text=text)
     by_status = queries.case_counts_by_status(scope, term, unit)
-    if request.GET.get("format") == "csv":
+    if params.get("format") == "csv":
         table = queries.cases_table(scope, term, cases)
         try:
             services.record_export(scope, request.user, unit, term, "cases", len(table.rows))
-        except services.NotAllowed as e:
-            raise PermissionDenied(str(e)) from e
+        except Refused:
+            raise
         return download(table.to_csv(bom=True), f"{unit.name}{table.title}.csv", CSV)
     return render(request, "rosters/cases.html", {
         "unit": unit, "term": term, "terms": queries.term_choices(scope, term), "status": status, "q": text,
@@ -213,8 +214,8 @@ def case_status(request, pk):
     try:
         services.change_case_status(scope, request.user, case, request.POST.get("status", ""),
                                     request.POST.get("note", ""), happened_on)
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.RosterError as e:
         return case_page(request, pk, status=400, error=str(e))
     messages.success(request, "已记录")

@@ -7,8 +7,9 @@ import yaml
 from django.db import transaction
 
 from suiqian.accounts import audit
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
+from suiqian.lib.params import too_long
 
 from .models import Inspection, KeySupervisionListing, ProgressNote, PublishedRanking, Sanction
 
@@ -46,20 +47,23 @@ class SupervisionError(Exception):
     """A domain error whose message is shown to the user as it is."""
 
 
-class NotAllowed(SupervisionError):
+class NotAllowed(Refused, SupervisionError):
     pass
 
 
 def _require_supervisor(scope: Scope, unit: Division) -> None:
-    """Inspections and sanctions are made by a unit above the inspected one, by its 审核员 or 管理员."""
-    if scope.is_system:
-        return
-    if not (scope.has_role("reviewer") or scope.has_role("admin")) or not scope.sees(unit) or unit.pk == scope.unit.pk:
+    """Inspections are made by a unit above the inspected one, by its 审核员 or 管理员."""
+    if not scope.may_supervise(unit):
         raise NotAllowed("只有上级单位的审核员或管理员可以开展检查")
 
 
+def _require_inspector(scope: Scope, inspection: Inspection) -> None:
+    if not scope.may_change_inspection(inspection):
+        raise NotAllowed(f"这次检查由{inspection.inspector.name}开展，只有该单位及其上级的审核员或管理员可以修改或补充")
+
+
 def add_progress_note(scope: Scope, user, unit: Division, year: int, text: str) -> ProgressNote:
-    if not scope.sees(unit) or not (scope.has_role("filler") or scope.has_role("reviewer") or scope.has_role("admin")):
+    if not scope.may_note_progress(unit):
         raise NotAllowed("您没有记录该单位工作进展的权限")
     text = (text or "").strip()
     if not text:
@@ -75,6 +79,8 @@ def create_inspection(scope: Scope, user, unit: Division, *, plan: str, date: dt
     _require_supervisor(scope, unit)
     if not (plan or "").strip():
         raise SupervisionError("请填写检查计划")
+    if problem := too_long(Inspection, plan=plan.strip()):
+        raise SupervisionError(problem)
     if rectification_due and rectification_due < date:
         raise SupervisionError("整改期限不能早于检查日期")
     status = Inspection.Status.RECTIFYING if (rectification or "").strip() else Inspection.Status.PLANNED
@@ -84,13 +90,17 @@ def create_inspection(scope: Scope, user, unit: Division, *, plan: str, date: dt
                                      rectification_due=rectification_due, status=status, created_by=user)
 
 
+INSPECTION_FIELDS = ("status", "findings", "rectification", "rectification_due")
+
+
 @transaction.atomic
 def update_inspection(scope: Scope, user, inspection: Inspection, *, status: str, findings: str | None = None,
                       rectification: str | None = None, rectification_due: dt.date | None = None) -> Inspection:
-    _require_supervisor(scope, inspection.unit)
+    _require_inspector(scope, inspection)
     if status not in Inspection.Status.values:
         raise SupervisionError("状态无效")
-    inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
+    inspection = Inspection.objects.select_for_update().select_related("unit").get(pk=inspection.pk)
+    before = {f: getattr(inspection, f) for f in INSPECTION_FIELDS}
     inspection.status = status
     if findings is not None:
         inspection.findings = findings.strip()
@@ -98,12 +108,22 @@ def update_inspection(scope: Scope, user, inspection: Inspection, *, status: str
         inspection.rectification = rectification.strip()
     if rectification_due is not None:
         inspection.rectification_due = rectification_due
-    inspection.save()
+    changes = {f: [_plain(before[f]), _plain(getattr(inspection, f))] for f in INSPECTION_FIELDS
+               if before[f] != getattr(inspection, f)}
+    if changes:
+        inspection.save()
+        audit.record(audit.Action.SUPERVISION, user=user, unit=inspection.unit, target=inspection.plan,
+                     detail={"event": "inspection_changed", "inspection": inspection.pk, "changes": changes})
     return inspection
 
 
+def _plain(value):
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+@transaction.atomic
 def record_sanction(scope: Scope, user, inspection: Inspection, *, kind: str, date: dt.date, text: str) -> Sanction:
-    _require_supervisor(scope, inspection.unit)
+    _require_inspector(scope, inspection)
     if kind not in Sanction.Kind.values:
         raise SupervisionError("请选择约谈或通报")
     if not (text or "").strip():
@@ -119,17 +139,23 @@ def publish_ranking(scope: Scope, user, unit: Division, year: int) -> PublishedR
     """Freeze the 附件1 of `unit` for `year` as it stands now: definition and every row."""
     from suiqian.reporting.queries import indicator_table
 
-    if not scope.is_system and not (scope.may_issue(unit)):
+    if not scope.may_publish_ranking(unit):
         raise NotAllowed("只有本单位的管理员或审核员可以发布排名")
     table = indicator_table(scope, unit, year)
     if not any(r.has_data for r in table.rows):
         raise SupervisionError(f"{unit.name} {year} 年没有数据，不能发布排名")
     ind = table.indicator
-    return PublishedRanking.objects.create(
-        unit=unit, year=year, title=table.title, published_by=user,
-        indicator={"code": ind.code, "label": ind.label, "numerator": ind.numerator, "denominator": ind.denominator},
-        rows=[_frozen_row(r) for r in table.rows if r.has_data], total=_frozen_row(table.total),
-        national_ratio=str(table.national_ratio.ratio) if table.national_ratio else "")
+    with transaction.atomic():
+        ranking = PublishedRanking.objects.create(
+            unit=unit, year=year, title=table.title, published_by=user,
+            indicator={"code": ind.code, "label": ind.label, "numerator": ind.numerator,
+                       "denominator": ind.denominator},
+            rows=[_frozen_row(r) for r in table.rows if r.has_data], total=_frozen_row(table.total),
+            national_ratio=str(table.national_ratio.ratio) if table.national_ratio else "")
+        audit.record(audit.Action.SUPERVISION, user=user, unit=unit, target=ranking.title,
+                     detail={"event": "ranking_published", "ranking": ranking.pk, "year": year,
+                             "rows": len(ranking.rows)})
+    return ranking
 
 
 def _frozen_row(row) -> dict:

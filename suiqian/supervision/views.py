@@ -2,13 +2,13 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import refuse, table_download
+from suiqian.lib.params import parse_year
 from suiqian.reporting.queries import YearError, requested_year, years_with_data
 
 from . import queries, services
@@ -56,8 +56,8 @@ def overview(request):
 def _act(request, action, redirect_to):
     try:
         messages.success(request, action())
-    except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+    except Refused:
+        raise
     except services.SupervisionError as e:
         messages.error(request, str(e))
     return redirect(*redirect_to)
@@ -70,7 +70,7 @@ def note_add(request, code):
     unit = scope.get_unit(code)
 
     def add():
-        services.add_progress_note(scope, request.user, unit, int(request.POST.get("year", 2021)),
+        services.add_progress_note(scope, request.user, unit, parse_year(request.POST.get("year")),
                                    request.POST.get("text", ""))
         return "已记录工作进展"
     return _act(request, add, ("supervision",))
@@ -99,8 +99,7 @@ def inspection_detail(request, pk):
     inspection = get_object_or_404(queries.inspections(scope), pk=pk)
     return render(request, "supervision/inspection.html", {
         "inspection": inspection, "statuses": Inspection.Status.choices, "kinds": Sanction.Kind.choices,
-        "may_act": scope.is_system or (scope.unit.pk != inspection.unit_id and scope.sees(inspection.unit)
-                                       and (scope.has_role("reviewer") or scope.has_role("admin")))})
+        "may_act": scope.may_change_inspection(inspection)})
 
 
 @login_required
@@ -138,7 +137,7 @@ def ranking_publish(request):
 
     def publish():
         unit = scope.get_unit(request.POST.get("unit", ""))
-        ranking = services.publish_ranking(scope, request.user, unit, int(request.POST.get("year", "0") or 0))
+        ranking = services.publish_ranking(scope, request.user, unit, parse_year(request.POST.get("year")))
         return f"已发布《{ranking.title}》"
     return _act(request, publish, ("supervision",))
 

@@ -406,3 +406,56 @@ def test_the_admin_is_for_ministry_and_province_administrators_only(client, nati
             assert ok == (role == Role.ADMIN and level_code in (N, P)), (role, level_code)
     client.logout()
     assert client.get("/admin/").status_code == 302
+
+
+# --- objects one unit made about another --------------------------------------------------
+# The URL names one object; who may act on it depends on who made it, not only on the unit it is about.
+
+def _supervisor(role):
+    return role in (Role.REVIEWER, Role.ADMIN)
+
+
+def object_cases(world):
+    """(name, method, url, data, oracle(role, user unit code) -> allowed)."""
+    province = Scope(unit=unit(P), roles=frozenset({Role.REVIEWER}))
+    by_province = supervision.create_inspection(province, None, unit(K), plan="省级专项检查", date=dt.date(2021, 10, 1),
+                                                findings="省级发现")
+    by_city = world.inspections[K]  # made by its city
+    assert by_city.inspector.code == C
+    city_notice = world.notices[C]
+    cases = []
+    for inspection, inspector in ((by_province, P), (by_city, C)):
+        base = f"/supervision/inspections/{inspection.pk}/"
+        above_inspector = (P,) if inspector == P else (P, C)
+        cases += [
+            ("inspection_detail", "get", base, {}, lambda role, code: True),
+            ("inspection_update", "post", base + "update", {"status": "closed", "findings": "改写"},
+             lambda role, code, a=above_inspector: code in a and _supervisor(role)),
+            ("sanction_add", "post", base + "sanctions", {"kind": "bulletin", "date": "2021-10-02", "text": "通报"},
+             lambda role, code, a=above_inspector: code in a and _supervisor(role)),
+        ]
+    requirement = city_notice.requirements.first()
+    cases.append(("grant_extension", "post", f"/requirements/{requirement.pk}/extend",
+                  {"unit": K, "due_date": "2021-12-31", "reason": "x"},
+                  lambda role, code: code == C and _supervisor(role)))
+    cases.append(("submission_review", "post", f"/requirements/{world.rules[K].pk}/{K}/review", {"decision": "return",
+                                                                                               "reason": "请补充"},
+                  lambda role, code: code == C and role == Role.REVIEWER))
+    return cases
+
+
+def test_objects_made_by_one_unit_about_another(client, nation):
+    world = build_world()
+    from suiqian.accounts.models import User
+
+    failures = []
+    for name, method, url, data, oracle in object_cases(world):
+        for code in (P, C, K):
+            for role in ROLES:
+                client.force_login(User.objects.get(username=f"{role}-{code}"))
+                response = send(client, method, url, data)
+                want = oracle(role, code)
+                if allowed(response, "login") != want:
+                    failures.append(f"{name} {url} as {role}@{code}: got {response.status_code}, "
+                                    f"expected {'allow' if want else 'deny'}")
+    assert not failures, "\n".join(failures)

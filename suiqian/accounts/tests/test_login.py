@@ -63,3 +63,31 @@ def test_the_admin_is_for_the_provinces_administrators(client, province_user, ci
     assert client.get("/admin/").status_code == 200
     body = client.get("/admin/accounts/user/").content.decode()
     assert province_user.username in body and city_user.username in body
+
+
+def _attempt(client, user, password, client_address):
+    # Every request reaches the platform from the reverse proxy, as in the documented deployment.
+    return client.post("/login/", {"username": user.username, "password": password},
+                       REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{client_address}, 10.0.0.2")
+
+
+@override_settings(TRUSTED_PROXIES=["10.0.0.0/24"])
+def test_behind_the_proxy_an_outsider_locks_only_themselves(client, county_user):
+    from suiqian.accounts.models import AuditEvent
+
+    for _ in range(6):
+        _attempt(client, county_user, "wrong", "203.0.113.9")
+    assert _attempt(client, county_user, PASSWORD, "203.0.113.9").status_code == 429
+    response = _attempt(client, county_user, PASSWORD, "198.51.100.7")  # the county, from its own office
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(county_user.pk)
+    failed = AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED)
+    assert failed.exists() and set(failed.values_list("ip", flat=True)) == {"203.0.113.9"}
+    assert AuditEvent.objects.get(action=AuditEvent.Action.LOGIN).ip == "198.51.100.7"
+
+
+def test_a_forwarded_for_header_from_an_untrusted_address_is_ignored(client, county_user):
+    from suiqian.accounts.models import AuditEvent
+
+    client.post("/login/", {"username": county_user.username, "password": "wrong"}, REMOTE_ADDR="198.51.100.7",
+                HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED).ip == "198.51.100.7"

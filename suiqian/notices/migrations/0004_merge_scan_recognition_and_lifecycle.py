@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('notices', '0002_scan_recognition'),
-        ('notices', '0003_submission_checked_in_background'),
+        ('notices', '0002_corrections_withdrawal_extension_requests'),
     ]
 
     operations = [

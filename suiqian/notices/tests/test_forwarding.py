@@ -64,3 +64,17 @@ def test_the_seed_loads_both_notices_with_their_deadlines(seeded_notices):
         ["大同市", "朔州市", "长治市", "运城市", "忻州市", "临汾市", "吕梁市"])
     assert sorted(a.name[:3] for a in province.attachments.all()) == ["附件1", "附件2", "附件3"]
     assert city.contacts[0]["name"] == "张志胜"
+
+
+def test_forwarding_the_same_notice_twice_is_refused(province_notice, city_user, client):
+    services.forward_notice(Scope.of(city_user), city_user, province_notice, unit("140500"),
+                            wenhao="晋市教基函字(2021)99号", title="转发")
+    with pytest.raises(services.NoticeError, match="已转发过该通知"):
+        services.forward_notice(Scope.of(city_user), city_user, province_notice, unit("140500"),
+                                wenhao="晋市教基函字(2021)100号", title="再转发")
+    client.force_login(city_user)
+    due = {f"due-{r.pk}": "2021-06-20" for r in province_notice.requirements.all()}
+    response = client.post(f"/notices/{province_notice.pk}/forward", {"wenhao": "晋市教基函字(2021)101号",
+                                                                      "title": "又一次转发", **due})
+    assert response.status_code == 400 and "不能重复转发" in response.content.decode()
+    assert Notice.objects.filter(forwarded_from=province_notice, issuer__code="140500").count() == 1

@@ -141,3 +141,18 @@ def test_a_scan_uploaded_on_the_page_is_checked_by_the_worker(client, rules_requ
     submission = DocumentSubmission.objects.get(requirement=rules_requirement, unit__code="140525")
     assert sorted({f["code"] for f in submission.findings}) == text_codes()
     assert "识别文本" in c.get(f"/requirements/{rules_requirement.pk}/140525/").content.decode()
+
+
+def test_a_large_scan_goes_from_the_background_check_on_to_ocr(rules_requirement, county_user, run_tasks,
+                                                                monkeypatch):
+    need_ocr()
+    monkeypatch.setattr(services, "SYNC_CHECK_MAX_BYTES", 1)  # every document counts as large
+    submission = submit(rules_requirement, county_user, scanned_pdf(RULES), "扫描件.pdf")
+    assert (submission.check_status, submission.recognition) == ("pending", "")
+
+    run_tasks()  # the check finds no text layer and queues the OCR
+    run_tasks()
+
+    submission.refresh_from_db()
+    assert (submission.check_status, submission.recognition) == ("done", DocumentSubmission.Recognition.DONE)
+    assert sorted({f["code"] for f in submission.findings}) == text_codes()

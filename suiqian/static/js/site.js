@@ -38,3 +38,11 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
+
+// A select marked data-autosubmit sends its form when changed (the year and term pickers).
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  if (field.matches && field.matches("[data-autosubmit]") && field.form) {
+    if (field.form.requestSubmit) field.form.requestSubmit(); else field.form.submit();
+  }
+});

@@ -108,12 +108,12 @@ class Command(BaseCommand):
 
         job = services.import_file(scope, user, path, opts["term"], unit=unit, on_error=opts["on_error"],
                                    progress=progress)
-        self._report_bad_rows(job, opts["bad_rows"])
+        self._report_bad_rows(job, opts["bad_rows"], scope, user)
         if job.status != ImportJob.Status.DONE:
             raise CommandError(job.message)
         self.stdout.write(job.message)
 
-    def _report_bad_rows(self, job, copy_to):
+    def _report_bad_rows(self, job, copy_to, scope, user):
         if not job.rows_bad:
             return
         for reason, n in job.reasons_by_count:
@@ -126,6 +126,12 @@ class Command(BaseCommand):
             from django.conf import settings
 
             source = Path(settings.MEDIA_ROOT) / job.bad_rows_file
+            # Bad rows carry names and masked IDs: a copy outside the platform is an export, checked and audited.
+            try:
+                services.record_export(scope, user, job.unit, services.parse_term(job.term), "bad_rows",
+                                       job.rows_bad, via="cli")
+            except services.RosterError as e:
+                raise CommandError(str(e)) from e
             Path(copy_to).write_bytes(source.read_bytes())
             self.stderr.write(f"错误行清单已写入 {copy_to}")
 
