@@ -58,7 +58,8 @@ class ConsistencyOut(Schema):
              summary="实施细则政策审查",
              description="multipart/form-data：上传 `file`（.docx、有文字层的 .pdf、UTF-8/GBK .txt，不超过 20 MB），"
                          "或在 `text` 中直接给出正文（每行一段）。不保存任何内容，只读令牌也可使用。")
-def check_policy(request, file: File[UploadedFile] | None = None, text: Form[str] = ""):
+def check_policy(request, file: UploadedFile | None = File(None, description="实施细则文件"),
+                 text: str = Form("", description="正文（不上传文件时）")):
     if file is not None:
         if file.size > MAX_ATTACHMENT_BYTES:
             raise ExtractionError("文件超过 20 MB")
