@@ -20,6 +20,12 @@ def term_param():
     return Query(..., description="学期：`2021-fall` 秋季、`2022-spring` 春季", examples=["2021-fall"])
 
 
+class BadRowOut(Schema):
+    row: int = Field(description="文件中的行号", examples=[3])
+    id_masked: str = Field(description="身份证号（中间 8 位隐去）", examples=["410102********0076"])
+    reason: str = Field(examples=["学校类型应为 公办、民办 或 政府购买学位"])
+
+
 class JobOut(Schema):
     id: int
     unit: UnitRef | None
@@ -35,7 +41,7 @@ class JobOut(Schema):
     rows_bad: int
     units: list[str] = Field(description="名册被替换的县区代码")
     message: str = Field(description="结果说明")
-    bad_rows_sample: list[dict] = Field(description="前若干错误行（身份证号已部分隐去）")
+    bad_rows_sample: list[BadRowOut] = Field(description="前若干错误行（身份证号已部分隐去）")
     created_at: dt.datetime
     finished_at: dt.datetime | None
 
@@ -100,7 +106,8 @@ def job_out(job) -> dict:
             "status": job.status, "status_label": job.get_status_display(), "finished": job.is_finished,
             "rows_read": job.rows_read, "rows_checked": job.rows_checked, "rows_written": job.rows_written,
             "rows_bad": job.rows_bad, "units": job.units, "message": job.message,
-            "bad_rows_sample": job.bad_rows_sample, "created_at": job.created_at, "finished_at": job.finished_at}
+            "bad_rows_sample": [{"row": row, "id_masked": masked, "reason": reason}
+                                for row, masked, reason in job.bad_rows_sample], "created_at": job.created_at, "finished_at": job.finished_at}
 
 
 def case_out(case) -> dict:
