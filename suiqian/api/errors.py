@@ -2,6 +2,8 @@
 
 Domain errors of every app map to a status here, so operations just call services and let them raise."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Field, Schema
@@ -50,13 +52,23 @@ INVALID = (reporting.InputErrors, reporting.RulesFailed, reporting.ImportFailed,
            rosters.RosterError, supervision.SupervisionError, ExtractionError, TermError, TokenError)
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def body(detail: str, errors=()) -> dict:
     return {"detail": detail, "errors": list(errors)}
 
 
+def chinese(message: str, status: int) -> str:
+    """The message if it is meant for users; Django's and Ninja's English ones ("No Notice matches the given
+    query.") give way to the status's Chinese text."""
+    message = NINJA_MESSAGES.get(message, message)
+    return message if CJK.search(message) else STATUS_TEXT.get(status, "请求未能完成")
+
+
 def install(api) -> None:
     def respond(status):
-        return lambda request, exc: api.create_response(request, body(str(exc) or STATUS_TEXT[status]), status=status)
+        return lambda request, exc: api.create_response(request, body(chinese(str(exc), status)), status=status)
 
     for cls in REFUSED:
         api.add_exception_handler(cls, respond(403))
@@ -68,8 +80,7 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
-        message = str(exc)
-        return api.create_response(request, body(NINJA_MESSAGES.get(message, message)), status=exc.status_code)
+        return api.create_response(request, body(chinese(str(exc), exc.status_code)), status=exc.status_code)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):

@@ -239,3 +239,5 @@ def test_errors_have_one_shape(world):
     missing = county.client.get("/api/v1/units")
     assert missing.status_code == 401 and set(missing.json()) == {"detail", "errors"}
     assert county.get("/notices/999999").json() == {"detail": "通知不存在或不在您的权限范围内", "errors": []}
+    # Django's own English text ("No FormDefinition matches the given query.") never reaches a user.
+    assert county.get("/forms/no-such-form").json() == {"detail": "不存在或不在您的权限范围内", "errors": []}
