@@ -194,10 +194,14 @@ def list_versions(request, requirement_id: int, unit_code: str):
              summary="报送材料（上传新版本）",
              description="multipart/form-data：`file`（.pdf、.docx、.txt，不超过 20 MB，按内容识别类型）、`note` 说明。"
                          "只有本单位的填报员可以报送；实施细则到达即自动审查，结果在 `findings`。")
-def upload_submission(request, requirement_id: int, unit_code: str, file: File[UploadedFile],
-                      note: Form[str] = ""):
+def upload_submission(request, requirement_id: int, unit_code: str,
+                      file: UploadedFile | None = File(None, description="材料文件（必填）"),
+                      note: str = Form("", description="说明")):
     scope, requirement, unit = _requirement_and_unit(request, requirement_id, unit_code)
     services.require_submitter(scope, unit)  # who may, before what was sent
+    # Optional in the schema so that an empty or missing part gets the page's message, not a schema error.
+    if file is None:
+        raise services.NoticeError("请选择要上传的文件")
     if file.size > MAX_ATTACHMENT_BYTES:
         raise services.NoticeError("文件超过 20 MB")
     return submission_out(services.submit_document(scope, request.user, requirement, unit, file.read(),

@@ -120,7 +120,7 @@ def case_out(case) -> dict:
              description="multipart/form-data：`file`（CSV UTF-8/GBK、.xlsx、.xls，不超过 200 MB）、`term` 学期、"
                          "`on_error`（stop 有错误行则整份不导入 / skip 跳过错误行）。与页面上传相同：小文件当场导入，"
                          "大文件在后台导入；返回导入任务，用 GET /rosters/imports/{id} 轮询到 `finished` 为 true。")
-def start_import(request, code: str, file: File[UploadedFile],
+def start_import(request, code: str, file: UploadedFile | None = File(None, description="名册文件（必填）"),
                  term: str = Form(..., min_length=1, description="学期", examples=["2021-fall"]),
                  on_error: str = Form("stop", description="stop 或 skip")):
     scope = scope_of(request)
