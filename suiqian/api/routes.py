@@ -24,6 +24,12 @@ RESPONSE_TEXT = {"200": "成功", "202": "已受理", "400": "请求格式不正
                  "409": "与当前状态冲突", "422": "数据不正确"}
 
 
+PARAMETER_TEXT = {"code": "单位的区划代码（表单接口中为表单代码）", "unit_code": "单位的区划代码", "notice_id": "通知编号",
+                  "requirement_id": "报送事项编号", "submission_id": "报送材料编号", "attachment_id": "附件编号",
+                  "job_id": "导入任务编号", "case_id": "个案编号", "inspection_id": "专项检查编号",
+                  "ranking_id": "已发布排名编号", "parent": "上级单位的区划代码"}
+
+
 class Api(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
         # The same name as the URL's, so the authorization matrix and the schema speak of one thing.
@@ -33,6 +39,9 @@ class Api(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for item in schema["paths"].values():
             for operation in item.values():
+                for parameter in operation.get("parameters", []):
+                    if not parameter.get("description") and parameter["name"] in PARAMETER_TEXT:
+                        parameter["description"] = PARAMETER_TEXT[parameter["name"]]
                 for status, response in operation.get("responses", {}).items():
                     if response.get("description") in (None, "", "OK", "Accepted") or str(status) != "200":
                         response["description"] = RESPONSE_TEXT.get(str(status), response.get("description", ""))

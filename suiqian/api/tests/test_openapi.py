@@ -21,6 +21,8 @@ def test_the_schema_covers_the_platform_in_chinese_with_one_error_shape(client, 
             response = op["responses"][status]
             assert CJK.search(response["description"])
             assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        for parameter in op.get("parameters", []):
+            assert CJK.search(parameter.get("description", "")), (method, path, parameter["name"])
         ok = op["responses"].get("200") or op["responses"]["202"]
         assert CJK.search(ok["description"]), (method, path)
     error = schema["components"]["schemas"]["Error"]
