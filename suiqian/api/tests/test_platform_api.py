@@ -91,6 +91,19 @@ def test_a_sibling_county_sees_no_other_countys_documents(world):
     assert response.status_code == 404 and response.json() == {"detail": "材料不存在或不在您的权限范围内", "errors": []}
 
 
+def test_the_counties_of_a_city_side_by_side(world):
+    county, city, rules = world["county"], world["city"], world["rules"]
+    county.upload(f"/requirements/{rules.pk}/submissions/140525", {"file": rules_file()})
+    table = city.get("/policies/consistency/140500").json()
+    assert table["requirement"] == rules.pk and [r["county"] for r in table["rows"]] == ["泽州县"]
+    cells = {c["column"]: c["value"] for c in table["rows"][0]["cells"]}
+    assert cells["居住证持有时间"] == "1年"
+    assert "140521" in {m["county"]["code"] for m in table["missing"]}
+    assert county.get("/policies/consistency/140500").status_code == 404
+    assert city.get("/policies/consistency/140525").status_code == 404  # a county is no city
+    assert world["sibling"].get("/policies/consistency/140500").status_code == 404
+
+
 def test_the_policy_check_takes_text_or_a_file_and_names_the_clause(world):
     county = world["county"]
     found = county.upload("/policies/check", {"text": RULES}).json()
@@ -206,6 +219,7 @@ def test_the_enrollment_table_with_coverage_its_download_and_published_rankings(
     csv = province.get("/stats/enrollment/download", year=2020, format="csv")
     assert csv["Content-Type"].startswith("text/csv") and "太原市" in csv.content.decode("utf-8-sig")
     assert county.get("/stats/enrollment", unit="140500", year=2020).status_code == 404
+    assert world["sibling"].get("/stats/enrollment", unit="140525", year=2020).status_code == 404
     assert county.get("/stats/enrollment/download", unit="140000", year=2020).status_code == 404
 
     assert city.send("post", "/rankings", {"unit": "140000", "year": 2020}).status_code == 404
