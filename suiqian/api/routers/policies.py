@@ -29,6 +29,9 @@ class PolicyFindingOut(Schema):
     text: str = Field(description="问题句子", examples=["须持有本市居住证满一年。"])
     rule: str = Field(description="说明", examples=["居住证持有时间要求超过半年"])
     clause: str = Field(description="违反的条款", examples=["晋教基函〔2021〕24号 二"])
+    title: str = Field("", description="问题名称")
+    trigger: str = Field("", description="触发的词语", examples=["满一年"])
+    certain: bool = Field(True, description="false：像是违反政策但规则不能确定，需人工核查")
 
 
 class PolicyCheckOut(Schema):
