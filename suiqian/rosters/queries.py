@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -41,7 +42,7 @@ def current_rosters(term: Term, unit: Division | None = None) -> QuerySet[Roster
 
 
 def current_entries(term: Term, unit: Division | None = None) -> QuerySet[RosterEntry]:
-    return RosterEntry.objects.filter(roster_id__in=current_rosters(term, unit).values("pk"))
+    return RosterEntry.objects.filter(term=term.code, roster_id__in=current_rosters(term, unit).values("pk"))
 
 
 def terms_with_rosters(scope: Scope) -> list[Term]:
@@ -61,9 +62,10 @@ def default_term(scope: Scope) -> Term:
     return terms[0] if terms else term_of_date(timezone.localdate())
 
 
-def term_choices(scope: Scope) -> list[Term]:
+def term_choices(scope: Scope, asked: Term | None = None) -> list[Term]:
+    """Terms with rosters, the current one and the next, and the one a page was asked for."""
     now = term_of_date(timezone.localdate())
-    return sorted_terms({t.code for t in [*terms_with_rosters(scope), now, now.previous]})
+    return sorted_terms({t.code for t in [*terms_with_rosters(scope), now, now.next, *([asked] if asked else [])]})
 
 
 # --- counts ----------------------------------------------------------------------------------
@@ -270,23 +272,46 @@ def visible_transfers(scope: Scope, term: Term | None = None) -> QuerySet[Transf
 
 
 def latest_detection(term: Term) -> DetectionRun | None:
-    return DetectionRun.objects.filter(term=term.code).first()
+    return DetectionRun.objects.filter(term=term.code, status=DetectionRun.Status.DONE).first()
 
 
+def active_detection(term: Term) -> DetectionRun | None:
+    return DetectionRun.objects.filter(term=term.code, status__in=(DetectionRun.Status.PENDING,
+                                                                   DetectionRun.Status.RUNNING)).first()
+
+
+def detection_for(scope: Scope, pk: int) -> DetectionRun:
+    """A comparison started by a unit within scope (the platform's own for the platform)."""
+    run = DetectionRun.objects.select_related("unit", "user").filter(pk=pk).first()
+    if run is None or (run.unit is None and not scope.is_system) or (run.unit and not scope.sees(run.unit)):
+        raise OutOfScope("比对记录不存在或不在您的权限范围内")
+    return run
+
+
+CHINA = ZoneInfo("Asia/Shanghai")
 CASE_COLUMNS = [Column("身份证号（已隐去部分）", width=22), Column("姓名", width=10), Column("最后在册县区代码"),
                 Column("最后在册县区"), Column("最后在读学校", width=26), Column("年级", width=6),
-                Column("状态", width=18), Column("转入县区代码"), Column("未在册学期"), Column("发现时间", width=18)]
+                Column("状态", width=18), Column("转入县区代码"), Column("未在册学期", width=16), Column("发现时间（北京时间）", width=20)]
+
+
+def _beijing(moment) -> str:
+    """Exports carry the time the pages show: China Standard Time, not the database's UTC."""
+    return timezone.localtime(moment, CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def _term_label(code: str) -> str:
+    return Term.parse(code).label
 
 
 def cases_table(scope: Scope, term: Term, qs: QuerySet[DropoutCase], *, include_transfers: bool = False) -> Table:
     """One row per case; with `include_transfers`, transfers within the platform follow as 已转学（平台内）."""
     rows = [[c.id_masked, c.name, c.unit.code, c.unit.name, c.school, c.grade, c.get_status_display(),
-             c.new_unit.code if c.new_unit else "", c.term, c.opened_at.strftime("%Y-%m-%d %H:%M")]
+             c.new_unit.code if c.new_unit else "", _term_label(c.term), _beijing(c.opened_at)]
             for c in qs]
     if include_transfers:
         label = CaseStatus.TRANSFERRED.label
         rows += [[t.id_masked, t.name, t.from_unit.code, t.from_unit.name, t.from_school, t.from_grade, label,
-                  t.to_unit.code, t.term, t.detected_at.strftime("%Y-%m-%d %H:%M")]
+                  t.to_unit.code, _term_label(t.term), _beijing(t.detected_at)]
                  for t in visible_transfers(scope, term)]
     return Table(f"{term.label}疑似辍学个案", CASE_COLUMNS, rows)
 
@@ -294,8 +319,11 @@ def cases_table(scope: Scope, term: Term, qs: QuerySet[DropoutCase], *, include_
 # --- import jobs -----------------------------------------------------------------------------------
 
 def jobs_of(scope: Scope, unit: Division) -> QuerySet[ImportJob]:
+    """Imports by the unit, and imports by others (a city, the province) that wrote or replaced
+    a roster of the unit or a county under it: every change to a roster shows in its history."""
     _require_sees(scope, unit)
-    return ImportJob.objects.filter(unit=unit).select_related("user")
+    touched = Roster.objects.filter(unit__path__startswith=unit.path).values("job_id")
+    return ImportJob.objects.filter(Q(unit=unit) | Q(pk__in=touched)).select_related("user", "unit").distinct()
 
 
 def job_for(scope: Scope, pk: int) -> ImportJob:

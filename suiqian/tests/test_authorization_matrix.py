@@ -53,6 +53,7 @@ class World:
     jobs: dict
     cases: dict
     tokens: dict  # username → API key
+    detections: dict
 
 
 def build_world() -> World:
@@ -83,14 +84,14 @@ def build_world() -> World:
             # Cities near their 2020 size, so the ±30 % warning does not stop the submission.
             values = county_values(25 if code in (C, C2) else 1)
             report = reporting.save_values(system, None, form, unit(code), values)
-            reporting.submit_report(system, None, report)
+            reporting.submit_report(system, None, report, incomplete_reason="各县尚未审核" if code in (C, C2) else "")
         submissions[code] = notices.submit_document(system, None, rules[code], unit(code), "细则".encode(), "a.txt")
         as_recognized_scan(submissions[code])
         inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
                                                           findings="发现问题")
     # 教育部's ranking of the provinces: Shanxi's row summed from the cities' published 附件1.
     rankings = {code: supervision.publish_ranking(system, None, unit(code), 2020) for code in (N, P)}
-    jobs, cases = roster_objects()
+    jobs, cases, detections = roster_objects()
     users = {}
     for code in (N, P, C, K):
         for role in ROLES:
@@ -98,7 +99,7 @@ def build_world() -> World:
     tokens = {u.username: create_token(u, "matrix")[1] for u in users.values()}
     return World(form=form, notices=notice_of, rules=rules, submissions=submissions, inspections=inspections,
                  rankings=rankings, attachments={P: province_notice.attachments.first()}, jobs=jobs, cases=cases,
-                 tokens=tokens)
+                 tokens=tokens, detections=detections)
 
 
 def as_recognized_scan(submission) -> None:
@@ -125,9 +126,9 @@ def roster_objects():
 
     from django.conf import settings
 
-    from suiqian.rosters.models import DropoutCase, ImportJob
+    from suiqian.rosters.models import DetectionRun, DropoutCase, ImportJob
 
-    jobs, cases = {}, {}
+    jobs, cases, detections = {}, {}, {}
     for code in (N, P, C, C2, K, K2, K3):
         relative = f"rosters/bad-{code}.csv"
         path = Path(settings.MEDIA_ROOT) / relative
@@ -140,7 +141,8 @@ def roster_objects():
                 term="2022-spring", id_hash=code.encode().ljust(32, b"0"), id_masked=code + "********1234",
                 name="张三", sex="男", birth_date=dt.date(2012, 3, 1), unit=unit(code), school="实验小学",
                 school_type=1, grade=4)
-    return jobs, cases
+        detections[code] = DetectionRun.objects.create(term="2021-fall", unit=unit(code), message="完成")
+    return jobs, cases, detections
 
 
 # --- the endpoints --------------------------------------------------------------------------
@@ -201,6 +203,7 @@ ENDPOINTS = {
     "dashboard": ("get", "see", lambda w, t: (f"/dashboard/?unit={t}&year=2021", {})),
     "dashboard_data": ("get", "see", lambda w, t: (f"/dashboard/data?unit={t}&year=2021", {})),
     "ranking_xlsx": ("get", "see_above_county", lambda w, t: (f"/dashboard/ranking.xlsx?unit={t}&year=2020", {})),
+    "trend_xlsx": ("get", "see", lambda w, t: (f"/dashboard/trend.xlsx?unit={t}", {})),
     "map_file": ("get", "login", plain("/maps/140000.geojson")),
     "audit_log": ("get", "province_admin", plain("/audit/")),
     "own_unit": ("get", "login", plain("/units/")),
@@ -263,6 +266,12 @@ ENDPOINTS = {
     "roster_upload": ("post", "fill", lambda w, t: (f"/rosters/{t}/import", {"term": "2021-fall", "on_error": "stop"})),
     "roster_job": ("get", "see", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/", {})),
     "roster_job_progress": ("get", "see", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/progress", {})),
+    "roster_job_confirm": ("post", "fill", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/confirm", {})),
+    "roster_job_cancel": ("post", "fill", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/cancel", {})),
+    "roster_detect": ("post", "fill", lambda w, t: (f"/rosters/{t}/detect", {"term": "2099-fall"})),
+    "roster_detection": ("get", "see", lambda w, t: (f"/rosters/detections/{w.detections[t].pk}/", {})),
+    "roster_detection_progress": ("get", "see",
+                                  lambda w, t: (f"/rosters/detections/{w.detections[t].pk}/progress", {})),
     "roster_bad_rows": ("get", "see_export", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/bad-rows.csv", {})),
     "roster_case": ("get", "see", lambda w, t: (f"/rosters/cases/{w.cases[t].pk}/", {}) if t in w.cases else None),
     "roster_case_status": ("post", "fill", lambda w, t: (f"/rosters/cases/{w.cases[t].pk}/status",

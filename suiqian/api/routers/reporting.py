@@ -71,6 +71,7 @@ class ReasonIn(Schema):
 
 class SubmitIn(Schema):
     explanations: dict[str, str] = Field({}, description="警告规则代码 → 说明（有警告时必填）")
+    incomplete_reason: str = Field("", description="市、省汇总未包含全部下级单位时必填的理由")
 
 
 def _unit_out(unit) -> dict:
@@ -152,7 +153,8 @@ def _transition(request, code, unit_code, action):
              description="有错误时返回 422；有警告须在 `explanations` 中逐条说明。")
 def submit(request, code: str, unit_code: str, body: SubmitIn):
     return _transition(request, code, unit_code,
-                       lambda s, u, r: services.submit_report(s, u, r, body.explanations))
+                       lambda s, u, r: services.submit_report(s, u, r, body.explanations,
+                                                              incomplete_reason=body.incomplete_reason))
 
 
 @router.post("/forms/{code}/reports/{unit_code}/approve", response=responses(ReportOut), summary="审核通过",

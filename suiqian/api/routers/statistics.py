@@ -19,14 +19,24 @@ from .common import XLSX, UnitRef, file_doc, scope_of, unit_ref, year_param
 router = Router(auth=TokenAuth(Group.STATISTICS), tags=["统计与排名"])
 
 
+class RowCoverageOut(Schema):
+    included: int = Field(description="纳入（已审核）的下级单位数", examples=[2])
+    expected: int = Field(description="应纳入的下级单位数", examples=[6])
+    partial: int = Field(0, description="部分纳入的下级单位数")
+    complete: bool = Field(description="下级单位全部纳入")
+    text: str = Field(description="中文说明", examples=["6 个中 2 个"])
+
+
 class TableRowOut(Schema):
     unit: UnitRef | None
+    code: str = Field(description="区划代码", examples=["140500"])
     name: str
     denominator: int | None = Field(description="分母（如随迁子女在校生数）；无数据为 null", examples=[5120])
     numerator: int | None = Field(description="分子（如在公办学校就读的）", examples=[4410])
     ratio: str | None = Field(description="比例（百分数，两位小数）", examples=["86.13"])
     against_national: str = Field(description="above 高于 / below 低于 / equal 持平全国比例；无数据为空")
     basis: str = Field(description="数据依据：已审核填报 / 下级汇总 / 公布数据 / 合计", examples=["已审核填报"])
+    coverage: RowCoverageOut | None = Field(description="这一行的数字纳入了多少下级单位；县级为 null")
 
 
 class CoverageOut(Schema):
@@ -69,7 +79,9 @@ class PublishIn(Schema):
 
 
 def _row(row) -> dict:
-    return {"unit": unit_ref(row.unit), "name": row.name, "denominator": row.denominator,
+    coverage = getattr(row, "coverage", None)
+    return {"unit": unit_ref(row.unit), "code": row.unit.code if row.unit else "", "name": row.name,
+            "coverage": coverage.as_dict() if coverage else None, "denominator": row.denominator,
             "numerator": row.numerator, "ratio": str(row.ratio) if row.ratio is not None else None,
             "against_national": row.against_national, "basis": row.basis}
 
