@@ -1,5 +1,7 @@
 """The dashboards' data: the same numbers the charts draw."""
 
+from typing import Any
+
 from ninja import Field, Query, Router, Schema
 
 from suiqian.dashboard.queries import dashboard_data
@@ -48,8 +50,13 @@ class DashboardOut(Schema):
     year: int
     indicator: str = Field(description="指标名称")
     national: float | None = Field(description="全国比例（百分数）")
-    bars: list[BarOut] = Field(description="下级单位（县级为本县）的比例，地图与排名图用")
-    trend: list[TrendOut] = Field(description="历年比例与全国比例")
+    bars: list[dict[str, Any]] = Field(description="下级单位（县级为本县）的比例，地图与排名图用")
+    trend: list[dict[str, Any]] = Field(description="历年比例与全国比例")
+    rows_total: dict[str, Any] | None = Field(None, description="各行合计（含纳入情况）")
+    total: dict[str, Any] | None = Field(None, description="本单位的比例、与全国比较、数据依据、纳入情况")
+    labels: dict[str, Any] = Field({}, description="分子、分母、下级单位的称呼")
+    empty: str = Field("", description="没有数据时的原因")
+    headline: Any = Field(None, description="看板标题处的一句话")
     completeness: list[CompletenessOut] = Field(description="最近通知的报送完成情况")
 
 

@@ -118,8 +118,8 @@ def case_out(case) -> dict:
 
 @router.post("/rosters/{code}/imports", response=responses(JobOut, status=202), summary="导入名册（开始）",
              description="multipart/form-data：`file`（CSV UTF-8/GBK、.xlsx、.xls，不超过 200 MB）、`term` 学期、"
-                         "`on_error`（stop 有错误行则整份不导入 / skip 跳过错误行）。与页面上传相同：小文件当场导入，"
-                         "大文件在后台导入；返回导入任务，用 GET /rosters/imports/{id} 轮询到 `finished` 为 true。")
+                         "`on_error`（stop 有错误行则整份不导入 / skip 跳过错误行）。与页面上传相同，在后台任务中导入；"
+                         "返回导入任务，用 GET /rosters/imports/{id} 轮询到 `finished` 为 true。")
 def start_import(request, code: str, file: UploadedFile | None = File(None, description="名册文件（必填）"),
                  term: str = Form(..., min_length=1, description="学期", examples=["2021-fall"]),
                  on_error: str = Form("stop", description="stop 或 skip")):
@@ -127,9 +127,7 @@ def start_import(request, code: str, file: UploadedFile | None = File(None, desc
     unit = scope.get_unit(code)
     if not services.may_import(scope, unit):
         raise services.NotAllowed("只有本单位的填报员可以导入名册")
-    job = services.store_upload(scope, request.user, unit, term, on_error, file)
-    if services.should_work_now(job):
-        services.work_job(job)
+    job = services.start_import(scope, request.user, unit, term, on_error, file, source="api")
     return 202, job_out(job)
 
 

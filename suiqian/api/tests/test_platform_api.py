@@ -126,12 +126,13 @@ def zezhou_cases(world, county_user, tmp_path):
     return world
 
 
-def test_a_roster_is_imported_followed_and_counted(world):
+def test_a_roster_is_imported_followed_and_counted(world, run_tasks):
     county, city, sibling = world["county"], world["city"], world["sibling"]
     text = roster_text([child(1), child(2), child(4).moved(school_type="公立")])
     job = county.upload("/rosters/140525/imports", {"term": "2021-fall", "on_error": "skip",
                                                     "file": SimpleUploadedFile("名册.csv", text.encode())})
-    assert job.status_code == 202
+    assert job.status_code == 202 and job.json()["finished"] is False
+    run_tasks()
     job = county.get(f"/rosters/imports/{job.json()['id']}").json()
     assert (job["status"], job["finished"], job["rows_written"], job["rows_bad"]) == ("done", True, 2, 1)
     assert job["bad_rows_sample"][0]["row"] == 4 and "学校类型" in job["bad_rows_sample"][0]["reason"]
