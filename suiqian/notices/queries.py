@@ -7,7 +7,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
@@ -440,3 +442,36 @@ def attention(scope: Scope, today: dt.date | None = None) -> list[dict]:
             items.append({"text": f"审核{s.unit.name}报送的“{s.requirement.title}”（第 {s.version} 版）",
                           "url": f"/requirements/{s.requirement_id}/{s.unit.code}/"})
     return items
+
+
+# --- one unit's delivery, looked up for the API -------------------------------------------------
+
+def requirement_of(scope: Scope, requirement_id: int, unit: Division) -> Requirement:
+    """A requirement of a notice the user may see, owed by `unit`; 404 otherwise."""
+    requirement = Requirement.objects.select_related("notice", "form").filter(pk=requirement_id).first()
+    if requirement is None:
+        raise Http404("事项不存在")
+    get_notice(scope, requirement.notice_id)
+    if not is_expected(requirement, unit):
+        raise Http404("该单位不是该事项的报送单位")
+    return requirement
+
+
+def versions(requirement: Requirement, unit: Division):
+    return (DocumentSubmission.objects.filter(requirement=requirement, unit=unit)
+            .select_related("unit", "submitted_by", "decided_by").order_by("-version"))
+
+
+def submission_for(scope: Scope, pk: int) -> DocumentSubmission:
+    """A submission of the user's unit or one below it."""
+    submission = DocumentSubmission.objects.select_related("unit", "requirement__notice").filter(pk=pk).first()
+    if submission is None or not scope.sees(submission.unit):
+        raise Http404("材料不存在或不在您的权限范围内")
+    return submission
+
+
+def read_receipts(scope: Scope, notice: Notice):
+    """Who signed for the notice: for the issuing side only (the issuer and the units above it)."""
+    if not scope.sees(notice.issuer):
+        raise PermissionDenied("只有发文单位及其上级可以查看签收情况")
+    return notice.targets.select_related("unit", "read_by").order_by("unit__code")

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from suiqian.accounts.models import Role
@@ -177,6 +178,27 @@ def by_inspection(suffix, data=None):
         if t in w.inspections else None
 
 
+def by_notice_api(suffix):
+    return lambda w, t: (f"/api/v1/notices/{w.notices[t].pk}{suffix}", {}) if t in w.notices else None
+
+
+def by_requirement_api(suffix, data=lambda: {}):
+    return lambda w, t: (f"/api/v1/requirements/{w.rules[t].pk}/submissions/{t}{suffix}", data()) \
+        if t in w.rules else None
+
+
+def by_inspection_api(suffix, data=None):
+    return lambda w, t: (f"/api/v1/supervision/inspections/{w.inspections[t].pk}{suffix}", data or {}) \
+        if t in w.inspections else None
+
+
+ROSTER_HEADER = "身份证号,姓名,性别,出生日期,学校名称,学校类型,年级,县区代码,进城务工人员随迁子女\n"
+
+
+def text_file(name, text="须持有居住证满半年。\n"):
+    return SimpleUploadedFile(name, text.encode())
+
+
 API = "/api/v1/forms/summary-2021/reports"
 ENDPOINTS = {
     "healthz": ("get", "public", plain("/healthz")),
@@ -290,7 +312,56 @@ ENDPOINTS = {
     "api:approve": ("api-post", "review", lambda w, t: (f"{API}/{t}/approve", {})),
     "api:return_": ("api-post", "review", lambda w, t: (f"{API}/{t}/return", {"reason": "请核对"})),
     "api:unlock": ("api-post", "review", lambda w, t: (f"{API}/{t}/unlock", {"reason": "更正"})),
-    "api:enrollment_table": ("api-get", "see", lambda w, t: (f"/api/v1/stats/enrollment?unit={t}&year=2020", {})),
+    # notices
+    "api:list_notices": ("api-get", "login", plain("/api/v1/notices")),
+    "api:get_notice": ("api-get", "notice", by_notice_api("")),
+    "api:read_notice": ("api-post", "notice", by_notice_api("/read")),
+    "api:list_receipts": ("api-get", "see", by_notice_api("/receipts")),
+    "api:list_requirements": ("api-get", "notice", by_notice_api("/requirements")),
+    "api:download_attachment": ("api-get", "notice", lambda w, t: (f"/api/v1/notices/attachments/{w.attachments[t].pk}",
+                                                                   {}) if t in w.attachments else None),
+    "api:list_versions": ("api-get", "see", by_requirement_api("")),
+    "api:upload_submission": ("api-upload", "fill", by_requirement_api("", lambda: {"file": text_file("细则.txt")})),
+    "api:review_submission": ("api-post", "review", by_requirement_api("/review", lambda: {"decision": "approve"})),
+    "api:download_submission": ("api-get", "see", lambda w, t: (f"/api/v1/submissions/{w.submissions[t].pk}/download",
+                                                                {}) if t in w.submissions else None),
+    # policies
+    "api:check_policy": ("api-upload", "login", lambda w, t: ("/api/v1/policies/check", {"text": "须持有居住证满一年。"})),
+    "api:get_consistency": ("api-get", "see_city", lambda w, t: (f"/api/v1/policies/consistency/{t}", {})),
+    # rosters
+    "api:start_import": ("api-upload", "fill", lambda w, t: (f"/api/v1/rosters/{t}/imports",
+                                                             {"term": "2021-fall", "on_error": "stop",
+                                                              "file": text_file("名册.csv", ROSTER_HEADER)})),
+    "api:get_import": ("api-get", "see", lambda w, t: (f"/api/v1/rosters/imports/{w.jobs[t].pk}", {})),
+    "api:list_imports": ("api-get", "see", lambda w, t: (f"/api/v1/rosters/{t}/imports", {})),
+    "api:get_counts": ("api-get", "see", lambda w, t: (f"/api/v1/rosters/{t}/counts?term=2021-fall", {})),
+    "api:list_cases": ("api-get", "see_export", lambda w, t: (f"/api/v1/rosters/{t}/cases?term=2022-spring", {})),
+    "api:get_case": ("api-get", "see", lambda w, t: (f"/api/v1/rosters/cases/{w.cases[t].pk}", {})
+                     if t in w.cases else None),
+    "api:change_case": ("api-post", "fill", lambda w, t: (f"/api/v1/rosters/cases/{w.cases[t].pk}/status",
+                                                          {"status": "returned", "note": "已返校"})
+                        if t in w.cases else None),
+    # supervision
+    "api:list_warnings": ("api-get", "login", plain("/api/v1/supervision/warnings?year=2021")),
+    "api:list_key_counties": ("api-get", "login", plain("/api/v1/supervision/key-counties?year=2021")),
+    "api:add_note": ("api-post", "see_act", lambda w, t: (f"/api/v1/supervision/key-counties/{t}/notes",
+                                                          {"year": 2021, "text": "x"})),
+    "api:list_inspections": ("api-get", "login", plain("/api/v1/supervision/inspections")),
+    "api:create_inspection": ("api-post", "supervise", lambda w, t: ("/api/v1/supervision/inspections",
+                                                                     {"unit": t, "plan": "检查", "date": "2021-10-01"})),
+    "api:get_inspection": ("api-get", "see", by_inspection_api("")),
+    "api:update_inspection": ("api-patch", "supervise", by_inspection_api("", {"status": "closed"})),
+    "api:add_sanction": ("api-post", "supervise", by_inspection_api("/sanctions", {"kind": "talk", "date": "2021-10-02",
+                                                                                 "text": "约谈"})),
+    # statistics and dashboards
+    "api:get_enrollment_table": ("api-get", "see", lambda w, t: (f"/api/v1/stats/enrollment?unit={t}&year=2020", {})),
+    "api:download_enrollment_table": ("api-get", "see", lambda w, t: (
+        f"/api/v1/stats/enrollment/download?unit={t}&year=2020&format=csv", {})),
+    "api:list_rankings": ("api-get", "login", plain("/api/v1/rankings")),
+    "api:get_ranking": ("api-get", "see", lambda w, t: (f"/api/v1/rankings/{w.rankings[t].pk}", {})
+                        if t in w.rankings else None),
+    "api:publish_ranking": ("api-post", "issue", lambda w, t: ("/api/v1/rankings", {"unit": t, "year": 2020})),
+    "api:get_dashboard": ("api-get", "see", lambda w, t: (f"/api/v1/dashboard?unit={t}&year=2021", {})),
     # Last: a withdrawal changes the notices every check above reads.
     "notice_withdraw": ("post", "issue", by_notice("withdraw", {"reason": "重发"})),
 }
@@ -334,7 +405,7 @@ def allowed(response, rule: str) -> bool:
         return False
     if response.status_code in (301, 302):
         return not response["Location"].startswith("/login/")
-    return response.status_code in (200, 204, 400, 409, 422)
+    return response.status_code in (200, 201, 202, 204, 400, 409, 422)
 
 
 def send(client, method, url, data, key=None):
@@ -343,6 +414,8 @@ def send(client, method, url, data, key=None):
         headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
         if verb == "get":
             return client.get(url, **headers)
+        if verb == "upload":  # multipart, files included
+            return client.post(url, data, **headers)
         return getattr(client, verb)(url, data=json.dumps(data), content_type="application/json", **headers)
     return client.get(url, data) if method == "get" else client.post(url, data)
 
