@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "suiqian.notices",
     "suiqian.ops",
     "suiqian.rosters",
+    "suiqian.edustats",
     "suiqian.api",
 ]
 

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from suiqian.edustats import commands as edu
 from suiqian.lib.cli import add_scope_argument, scope_from_options, write_table
 from suiqian.lib.tabular import Column, Table
 from suiqian.reporting.models import Indicator
@@ -8,7 +9,7 @@ from suiqian.supervision.queries import early_warnings
 
 
 class Command(BaseCommand):
-    help = "统计：table 附件1样式统计表；warnings 预警名单"
+    help = "统计：table 附件1样式统计表；warnings 预警名单；edu 教育事业统计"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -24,8 +25,11 @@ class Command(BaseCommand):
         warnings.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         warnings.add_argument("-o", "--output")
         add_scope_argument(warnings)
+        edu.add_parser(sub)
 
     def handle(self, *args, action, **opts):
+        if action == "edu":
+            return edu.handle(self, opts)
         scope = scope_from_options(opts)
         if action == "warnings":
             return self._warnings(scope, opts)
