@@ -259,9 +259,9 @@ def _read_rows(scope: Scope, year: int, grid: excel.SheetGrid, columns: dict[str
         if not ok:
             continue
         for finding in rule_errors(values):
-            first = next(c for c in spec.field_codes if c in finding.fields)
-            problems.append(ImportProblem(grid.sheet, _cell(grid, index, columns[first]), spec.field(first).label,
-                                          f"{unit.name}：{finding.message}"))
+            for code in (c for c in spec.field_codes if c in finding.fields):
+                problems.append(ImportProblem(grid.sheet, _cell(grid, index, columns[code]), spec.field(code).label,
+                                              f"{unit.name}：{finding.message}"))
             ok = False
         if ok:
             out.append(_Row(index, unit, values))
