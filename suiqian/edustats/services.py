@@ -60,6 +60,25 @@ def require_fill(scope: Scope, unit: Division) -> None:
         raise NotAllowed("您没有填报该单位教育事业统计的权限")
 
 
+def record_to_fill(scope: Scope, unit: Division, year: int) -> EduStatistics:
+    """The record a filler acts on; who may comes before whether it exists."""
+    require_fill(scope, unit)
+    return _existing(unit, year)
+
+
+def record_to_review(scope: Scope, unit: Division, year: int) -> EduStatistics:
+    if not scope.may_review(unit):
+        raise NotAllowed("只有上级单位的审核员可以审核该统计")
+    return _existing(unit, year)
+
+
+def _existing(unit: Division, year: int) -> EduStatistics:
+    record = EduStatistics.objects.filter(unit=unit, year=year).first()
+    if record is None:
+        raise ReportError("该单位尚未填写教育事业统计")
+    return record
+
+
 def _lock_record(unit: Division, year: int) -> EduStatistics:
     record, _ = EduStatistics.objects.get_or_create(unit=unit, year=year)
     return EduStatistics.objects.select_for_update().select_related("unit").get(pk=record.pk)

@@ -95,13 +95,6 @@ def _act(request, code, action, success):
     return redirect(f"/edustats/{unit.code}/?year={year}")
 
 
-def _record(unit, year):
-    record = queries.record_of(unit, year)
-    if record is None:
-        raise services.ReportError("该单位尚未填写教育事业统计")
-    return record
-
-
 def _version(request):
     text = request.POST.get("version", "")
     return int(text) if text.isdigit() else None
@@ -117,29 +110,35 @@ def save(request, code):
 @login_required
 @require_POST
 def submit(request, code):
-    return _act(request, code, lambda scope, unit, year: services.submit(scope, request.user, _record(unit, year)),
-                "已上报，等待上级审核")
+    def run(scope, unit, year):
+        services.submit(scope, request.user, services.record_to_fill(scope, unit, year))
+    return _act(request, code, run, "已上报，等待上级审核")
 
 
 @login_required
 @require_POST
 def approve(request, code):
-    return _act(request, code, lambda scope, unit, year: services.approve(scope, request.user, _record(unit, year)),
-                "已审核通过，数据已锁定")
+    def run(scope, unit, year):
+        services.approve(scope, request.user, services.record_to_review(scope, unit, year))
+    return _act(request, code, run, "已审核通过，数据已锁定")
 
 
 @login_required
 @require_POST
 def return_(request, code):
-    return _act(request, code, lambda scope, unit, year: services.return_(
-        scope, request.user, _record(unit, year), request.POST.get("reason", "")), "已退回")
+    def run(scope, unit, year):
+        record = services.record_to_review(scope, unit, year)
+        services.return_(scope, request.user, record, request.POST.get("reason", ""))
+    return _act(request, code, run, "已退回")
 
 
 @login_required
 @require_POST
 def unlock(request, code):
-    return _act(request, code, lambda scope, unit, year: services.unlock(
-        scope, request.user, _record(unit, year), request.POST.get("reason", "")), "已解锁并退回填报单位")
+    def run(scope, unit, year):
+        record = services.record_to_review(scope, unit, year)
+        services.unlock(scope, request.user, record, request.POST.get("reason", ""))
+    return _act(request, code, run, "已解锁并退回填报单位")
 
 
 @login_required
