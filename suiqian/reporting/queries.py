@@ -393,6 +393,7 @@ class CellView:
     raw: str | None = None  # what the user typed, shown back when it could not be saved
     input_error: str = ""
     counterparts: tuple = ()  # (source label, its figure) for each second source that has this field
+    explanations: tuple = ()  # what the unit wrote, on 上报, about the warnings on this field
 
     @property
     def differing_counterparts(self) -> list[tuple[str, int]]:
@@ -463,6 +464,7 @@ def form_page(scope: Scope, form: FormDefinition, unit: Division, values_overrid
     marks = check.cells
     changes = changes_since_return(report) if report else {}
     comments = report.cell_comments if report else {}
+    explained = explanations_by_field(report) if report else {}
     rows = []
     for layout_row in form.parsed.rows():
         row = []
@@ -479,9 +481,19 @@ def form_page(scope: Scope, form: FormDefinition, unit: Division, values_overrid
                 mark="error" if (input_errors or {}).get(f.code) else marks.get(f.code, ""),
                 raw=(raw_inputs or {}).get(f.code), input_error=(input_errors or {}).get(f.code, ""),
                 counterparts=tuple((source_labels[code], figures[f.code]) for code, figures in sources.items()
-                                   if figures.get(f.code) is not None)))
+                                   if figures.get(f.code) is not None),
+                explanations=tuple(explained.get(f.code, ()))))
         rows.append(row)
     return FormPage(form, unit, report, rows, check, may_fill, scope.may_review(unit), roll, changes)
+
+
+def explanations_by_field(report: Report) -> dict[str, list[str]]:
+    """Field code → the explanations whose warning named it (a warning's key ends in its fields)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for key, text in report.explanations.items():
+        for code in key.rpartition(":")[2].split(","):
+            out[code].append(text)
+    return out
 
 
 def forms_for(scope: Scope):

@@ -52,3 +52,7 @@ def test_the_form_shows_the_statistics_and_asks_for_an_explanation(page, live_se
     login(page, live_server, city_user.username)
     page.goto(url)
     assert "统计时点为 8 月底，9 月转入 20 人" in page.inner_text("#review")
+    beside = page.inner_text("td[data-field=public_school_primary]")
+    assert "教育事业统计 480" in beside and "说明：统计时点为 8 月底，9 月转入 20 人" in beside
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/review-desk.png", full_page=True)
