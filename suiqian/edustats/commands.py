@@ -41,7 +41,7 @@ def _template(command, opts) -> None:
     province = scope.get_unit(opts["province"], opts["year"])
     qs = Division.objects.under(province).filter(level=Division.Level.COUNTY)
     qs = qs.existing_in(opts["year"]) if opts["year"] else qs.current()
-    units = [u for u in qs.select_related("parent").order_by("code") if scope.may_fill_statistics(u)]
+    units = [u for u in qs.select_related("parent").order_by("code") if scope.sees(u)]
     Path(opts["output"]).write_bytes(render_template(units, opts["year"]))
     command.stdout.write(f"已写入 {opts['output']}（{len(units)} 个县级单位）")
 

@@ -26,6 +26,7 @@ from suiqian.reporting.services import (ImportFailed, ImportProblem, InputErrors
 from .figures import figures
 from .models import EduStatistics, EduStatisticsEvent, EduStatisticsValue
 
+# The form's errors are this module's too: views and commands catch one family, with the same messages' shape.
 __all__ = ["ImportFailed", "InputErrors", "Locked", "NotAllowed", "ReportError", "RulesFailed", "Stale"]
 
 MAX_UPLOAD_BYTES = excel.MAX_UPLOAD_BYTES

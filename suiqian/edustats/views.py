@@ -40,7 +40,7 @@ def home(request):
 def unit_page(request, code, status=200, raw=None, errors=None):
     scope, unit, year = _scope_unit_year(request, code)
     context = {"unit": unit, "year": year, "years": sorted({year, *queries.years()}, reverse=True),
-               "title": figures().title, "may_import": scope.may_fill(unit) and unit.level > 1}
+               "title": figures().title, "may_import": scope.may_fill(unit) and unit.level != Division.Level.PROVINCE}
     if unit.level == Division.Level.COUNTY:
         record = queries.record_of(unit, year)
         values = record.value_map() if record else {}
@@ -160,7 +160,7 @@ def import_(request, code):
 @login_required
 def template(request, code):
     scope, unit, year = _scope_unit_year(request, code)
-    counties = [c for c in queries.counties_under(unit, year) if scope.may_fill_statistics(c)]
+    counties = [c for c in queries.counties_under(unit, year) if scope.sees(c)]
     return download(render_template(counties, year), f"{unit.name}{year}年教育事业统计导入模板.xlsx", XLSX)
 
 
