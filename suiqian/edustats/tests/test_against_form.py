@@ -10,10 +10,10 @@ from suiqian.accounts.scope import Scope
 from suiqian.conftest import client_for, county_values
 from suiqian.reporting import queries as reporting_queries
 from suiqian.reporting import services as reporting
-from suiqian.reporting.models import Report
+from suiqian.reporting.models import FormDefinition, Report
 from suiqian.supervision.queries import early_warnings
 
-from .. import queries
+from .. import queries, services
 from .conftest import ZEZHOU, reported, unit
 
 JINCHENG_COUNTIES = ["140502", "140521", "140522", "140524", "140525", "140581"]
@@ -23,7 +23,7 @@ DIFFERS = dict(ZEZHOU, public_school_primary=480)  # 附件3 says 500: 小学 an
 def fill(code, values, *, submit=True):
     """A unit's 附件3 saved, and 上报 with an explanation for every warning."""
     system = Scope.system()
-    form = reporting_queries.FormDefinition.objects.get(code="summary-2021")
+    form = FormDefinition.objects.get(code="summary-2021")
     report = reporting.save_values(system, None, form, unit(code), values)
     if submit:
         check = reporting_queries.check_report(report)
@@ -57,8 +57,6 @@ def test_a_differing_form_cannot_be_submitted_without_an_explanation(summary_for
 
 def test_figures_that_agree_or_are_not_reported_raise_nothing(summary_form):
     system = Scope.system()
-    from .. import services
-
     services.save_figures(system, None, unit("140525"), 2021, DIFFERS)  # a draft: not the county's word yet
     reporting.save_values(system, None, summary_form, unit("140525"), county_values())
     assert statistics_warnings("140525") == []
@@ -79,8 +77,6 @@ def province_of_differences(summary_form):
     # The city's public-school figures carry 泽州县's 480 as the counties' sum does; its total is 100 more.
     fill("140500", dict(county_values(6), migrant_children_total="6100", public_school_primary="2980",
                         public_school_total="4780"))
-    from .. import services
-
     services.save_figures(Scope.system(), None, unit("140105"), 2021, DIFFERS)
     fill("140105", county_values())
 

@@ -11,7 +11,7 @@ from suiqian.accounts.scope import Scope
 from .. import services
 from ..figures import figures
 from ..models import EduStatistics, EduStatisticsValue
-from .conftest import ZEZHOU, unit, workbook_bytes
+from .conftest import ZEZHOU, reported, workbook_bytes
 
 HEADER = ["区划代码", "单位名称", "所属市", *(f.label for f in figures().fields)]
 
@@ -86,8 +86,6 @@ def test_a_county_cannot_import_its_sibling_and_a_city_may_import_its_counties(c
 
 
 def test_a_locked_county_is_refused_unless_unchanged(shanxi):
-    from .conftest import reported
-
     reported("140525", ZEZHOU)
     same = workbook_bytes([HEADER, row("140525")])
     assert services.import_table(Scope.system(), None, 2021, same, "统计.xlsx") == []
@@ -105,3 +103,19 @@ def test_the_import_command_exits_non_zero_listing_every_problem(shanxi, tmp_pat
         call_command("stats", "edu", "import", str(path), "--year", "2021")
     assert "教育事业统计!D2" in str(failed.value) and "负数" in str(failed.value)
     assert not EduStatistics.objects.exists()
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_whatever_its_name(shanxi):
+    for data, name in [(b"MZ\x90\x00 not a workbook", "统计.xlsx"), (workbook_bytes([HEADER, row("140525")]), "统计.csv"),
+                       (b"PK\x03\x04garbage", "统计.xlsx")]:
+        with pytest.raises(services.ReportError) as refused:
+            services.import_table(Scope.system(), None, 2021, data, name)
+        assert not isinstance(refused.value, services.ImportFailed) and "Excel" in str(refused.value)
+    assert not EduStatistics.objects.exists()
+
+
+def test_a_changed_header_is_named_before_any_row_is_read(shanxi):
+    data = workbook_bytes([["代码", *HEADER[1:]], row("140525")])
+    with pytest.raises(services.ImportFailed) as failed:
+        services.import_table(Scope.system(), None, 2021, data, "统计.xlsx")
+    assert [(p.cell, p.field) for p in failed.value.problems] == [("第 1 行", "区划代码")]

@@ -1,9 +1,10 @@
-import openpyxl
 import io
 
-from suiqian.conftest import client_for, county_values, make_user
-from suiqian.accounts.models import Role
+import openpyxl
+
+from suiqian.accounts.models import AuditEvent, Role
 from suiqian.accounts.scope import Scope
+from suiqian.conftest import client_for, county_values, make_user
 from suiqian.reporting import services as reporting
 
 from ..models import EduStatistics
@@ -32,6 +33,10 @@ def test_a_county_enters_submits_and_its_city_approves_then_it_is_locked(client,
     assert EduStatistics.objects.get(pk=record.pk).value_map() == ZEZHOU
     history = client.get("/edustats/140525/?year=2021").content.decode()
     assert "审核通过" in history and "已锁定" in history
+    trail = list(AuditEvent.objects.filter(target="2021年教育事业统计").order_by("pk")
+                 .values_list("action", "username"))
+    assert trail == [("data_changed", county_user.username), ("submitted", county_user.username),
+                     ("approved", city_user.username)]
 
 
 def test_a_bad_figure_on_the_page_saves_nothing(client, county_user):
