@@ -29,7 +29,7 @@ def counties_under(unit: Division, year: int) -> list[Division]:
     return list(Division.objects.under(unit).filter(level=Division.Level.COUNTY).existing_in(year).order_by("code"))
 
 
-def reported_by_county(year: int, units: list[Division]) -> dict[int, dict[str, int]]:
+def reported_by_county(year: int, units) -> dict[int, dict[str, int]]:
     """County id → its reported figures with totals, for the counties given that have reported all of them."""
     raw: dict[int, dict[str, int | None]] = defaultdict(dict)
     for v in EduStatisticsValue.objects.filter(record__year=year, record__status__in=REPORTED,
@@ -59,15 +59,35 @@ class UnitFigures:
         return self.expected > 0 and self.reported == self.expected
 
 
-def unit_figures(unit: Division, year: int) -> UnitFigures:
-    counties = counties_under(unit, year)
-    by_county = reported_by_county(year, counties)
+def _summed(unit: Division, year: int, counties: list[int], by_county: dict[int, dict[str, int]]) -> UnitFigures:
+    reported = [by_county[c] for c in counties if c in by_county]
     values: dict[str, int] = {}
-    if by_county and len(by_county) == len(counties):
-        for figures_of_county in by_county.values():
+    if reported and len(reported) == len(counties):
+        for figures_of_county in reported:
             for code, value in figures_of_county.items():
                 values[code] = values.get(code, 0) + value
-    return UnitFigures(unit, year, values, len(by_county), len(counties))
+    return UnitFigures(unit, year, values, len(reported), len(counties))
+
+
+def unit_figures(unit: Division, year: int) -> UnitFigures:
+    counties = [c.pk for c in counties_under(unit, year)]
+    return _summed(unit, year, counties, reported_by_county(year, counties))
+
+
+class FiguresIndex:
+    """Every county's reported figures of a year, read once, for tables over many units."""
+
+    def __init__(self, year: int):
+        self.year = year
+        self.counties = list(Division.objects.filter(level=Division.Level.COUNTY).existing_in(year)
+                             .values_list("pk", "path"))
+        self.by_county = reported_by_county(year, [pk for pk, _ in self.counties])
+
+    def for_form(self, unit: Division) -> dict[str, int]:
+        """As `figures_for_form`, without a query."""
+        below = [pk for pk, path in self.counties if path.startswith(unit.path)]
+        found = _summed(unit, self.year, below, self.by_county)
+        return found.values if found.complete else {}
 
 
 def figures_for_form(unit: Division, year: int) -> dict[str, int]:
@@ -164,19 +184,20 @@ def _reported_forms(scope: Scope, form: FormDefinition, city: Division | None):
     qs = scope.filter(Report.objects.filter(form=form, status__in=REPORTED))
     if city is not None:
         qs = qs.filter(unit__path__startswith=city.path)
-    return qs.select_related("unit", "unit__parent").prefetch_related("values").order_by("unit__code")
+    return qs.select_related("form", "unit", "unit__parent").prefetch_related("values").order_by("unit__code")
 
 
 def differences(scope: Scope, year: int, *, city: Division | None = None, field: str = "",
                 level: int | None = None) -> list[Difference]:
     """Every field of a reported (已上报 / 已审核) 附件3 in scope whose statistics rule fails."""
     out = []
+    index = FiguresIndex(year)
     for form, source, rules in forms_held_against_statistics(year):
         spec = dataclasses.replace(form.parsed, rules=tuple(rules))
         for report in _reported_forms(scope, form, city):
             if level is not None and report.unit.level != level:
                 continue
-            stats = figures_for_form(report.unit, year)
+            stats = index.for_form(report.unit)
             if not stats:
                 continue
             values = report.value_map()
