@@ -21,7 +21,8 @@ demo: venv
 	$(BIN)/suiqian collectstatic --noinput -v0
 	$(BIN)/suiqian demo data
 	$(BIN)/suiqian demo users
-	@echo "平台地址：http://127.0.0.1:8000 （Ctrl-C 停止）"
+	@echo "平台地址：http://127.0.0.1:8000 （Ctrl-C 停止；后台任务进程随之停止）"
+	$(BIN)/suiqian worker -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/suiqian runserver 127.0.0.1:8000
 
 test: venv

@@ -192,3 +192,22 @@ def seeded_notices(seeded, summary_form):
 
     load_seed_notices()
     return {n.wenhao: n for n in Notice.objects.all()}
+
+
+# --- background tasks -----------------------------------------------------------------
+
+def run_pending_tasks() -> None:
+    """Run every queued task the way `suiqian worker` does, then return (the worker's --batch mode)."""
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    # The worker closes "old" connections between tasks, as a long-running process should; inside a test
+    # that would close the test's own connection (and with it the transaction the test runs in).
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("worker", batch=True, startup_delay=False, verbosity=0)
+
+
+@pytest.fixture
+def run_tasks(db):
+    return run_pending_tasks

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "suiqian.divisions",
     "suiqian.accounts",
     "suiqian.reporting",
@@ -103,6 +105,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # waiting, which is not how the platform runs.
     # One per process, so two test runs in one tree do not share (and corrupt) a database file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-suiqian-{os.getpid()}.sqlite3")}
+
+# Background work (roster imports, dropout detection, large documents, reminders): the database is the queue,
+# `suiqian worker` runs it beside the web server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
