@@ -11,7 +11,7 @@ from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
 from suiqian.reporting import rules as rule_engine
 from suiqian.reporting.models import FormDefinition, Report
-from suiqian.reporting.queries import fields_of
+from suiqian.reporting.queries import current_values, fields_of
 
 from .figures import figures
 from .models import EduStatistics, EduStatisticsValue
@@ -104,12 +104,16 @@ class FigureRow:
     label: str
     value: int | None
     total: bool = False
+    raw: str | None = None  # what was typed, shown back when it could not be saved
+    error: str = ""
 
 
-def figure_rows(values: dict[str, int | None]) -> list[FigureRow]:
+def figure_rows(values: dict[str, int | None], raw: dict | None = None, errors: dict | None = None) -> list[FigureRow]:
     spec = figures()
     full = spec.with_totals(values)
-    return [*(FigureRow(f.code, f.label, full.get(f.code)) for f in spec.fields),
+    raw, errors = raw or {}, errors or {}
+    return [*(FigureRow(f.code, f.label, full.get(f.code), raw=raw.get(f.code), error=errors.get(f.code, ""))
+              for f in spec.fields),
             *(FigureRow(t.code, t.label, full.get(t.code), True) for t in spec.totals)]
 
 
@@ -274,3 +278,23 @@ def years() -> list[int]:
 def year_of(text: str | None) -> int | None:
     """The year a page or command asks for; None for anything that is not a plausible year."""
     return int(text) if text and text.isdigit() and 2000 <= int(text) <= 2100 else None
+
+
+@dataclass
+class AgainstForm:
+    form: FormDefinition
+    rows: list[tuple]  # (label, 附件3, statistics, difference or None)
+
+
+def against_form(unit: Division, year: int) -> AgainstForm | None:
+    """A unit's 附件3 as it stands beside its statistics, field by field."""
+    forms = forms_held_against_statistics(year)
+    if not forms:
+        return None
+    form = forms[0][0]
+    typed, stats = current_values(form, unit), figures_for_form(unit, year)
+    rows = []
+    for code, label in compared_fields(year):
+        a, b = typed.get(code), stats.get(code)
+        rows.append((label, a, b, None if a is None or b is None else a - b))
+    return AgainstForm(form, rows)

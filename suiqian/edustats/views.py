@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import XLSX, download, table_download
-from suiqian.reporting.queries import current_values
 from suiqian.rosters.queries import compare_with_summary, default_term
 from suiqian.rosters.terms import Term, TermError
 
@@ -44,36 +43,18 @@ def unit_page(request, code, status=200, raw=None, errors=None):
     if unit.level == Division.Level.COUNTY:
         record = queries.record_of(unit, year)
         values = record.value_map() if record else {}
-        rows = queries.figure_rows(values)
-        for row in rows:
-            row.raw = (raw or {}).get(row.code)
-            row.error = (errors or {}).get(row.code, "")
+        rows = queries.figure_rows(values, raw, errors)
         may_fill = scope.may_fill_statistics(unit)
         context.update(record=record, rows=rows, may_fill=may_fill, may_review=scope.may_review(unit),
                        editable=may_fill and (record is None or record.is_editable),
                        history=queries.history(record) if record else [],
                        rule_errors=services.rule_errors(values) if values else [],
-                       against=_against_form(unit, year))
+                       against=queries.against_form(unit, year))
     else:
         sums = queries.unit_figures(unit, year)
         context.update(lines=queries.county_lines(scope, unit, year), sums=sums,
                        rollup_rows=queries.figure_rows(sums.values))
     return render(request, "edustats/unit.html", context, status=status)
-
-
-def _against_form(unit, year):
-    """附件3's current values beside the statistics, for the county's own page."""
-    forms = queries.forms_held_against_statistics(year)
-    if not forms:
-        return None
-    form = forms[0][0]
-    typed = current_values(form, unit)
-    stats = queries.figures_for_form(unit, year)
-    rows = []
-    for code, label in queries.compared_fields(year):
-        a, b = typed.get(code), stats.get(code)
-        rows.append((label, a, b, None if a is None or b is None else a - b))
-    return {"form": form, "rows": rows}
 
 
 def _act(request, code, action, success):

@@ -10,26 +10,11 @@ from suiqian.accounts.scope import Scope
 from suiqian.conftest import client_for, county_values
 from suiqian.reporting import queries as reporting_queries
 from suiqian.reporting import services as reporting
-from suiqian.reporting.models import FormDefinition, Report
+from suiqian.reporting.models import Report
 from suiqian.supervision.queries import early_warnings
 
 from .. import queries, services
-from .conftest import ZEZHOU, reported, unit
-
-JINCHENG_COUNTIES = ["140502", "140521", "140522", "140524", "140525", "140581"]
-DIFFERS = dict(ZEZHOU, public_school_primary=480)  # 附件3 says 500: 小学 and 合计 differ
-
-
-def fill(code, values, *, submit=True):
-    """A unit's 附件3 saved, and 上报 with an explanation for every warning."""
-    system = Scope.system()
-    form = FormDefinition.objects.get(code="summary-2021")
-    report = reporting.save_values(system, None, form, unit(code), values)
-    if submit:
-        check = reporting_queries.check_report(report)
-        reporting.submit_report(system, None, report, {w.key: f"说明：{w.message}" for w in check.warnings})
-    return Report.objects.get(pk=report.pk)
-
+from .conftest import DIFFERS, JINCHENG_COUNTIES, ZEZHOU, reported, unit
 
 def statistics_warnings(code):
     report = Report.objects.get(unit__code=code, form__code="summary-2021")
@@ -63,22 +48,6 @@ def test_figures_that_agree_or_are_not_reported_raise_nothing(summary_form):
     reported("140521", ZEZHOU)
     reporting.save_values(system, None, summary_form, unit("140521"), county_values())
     assert statistics_warnings("140521") == []
-
-
-@pytest.fixture
-def province_of_differences(summary_form):
-    """晋城市: all six counties' statistics reported; 泽州县 and the city differ, 沁水县 agrees,
-    阳城县 differs in a draft only; 小店区 (太原) differs but its statistics are not reported."""
-    for code in JINCHENG_COUNTIES:
-        reported(code, DIFFERS if code == "140525" else ZEZHOU, approve=code == "140521")
-    fill("140525", county_values())
-    fill("140521", county_values())
-    fill("140522", dict(county_values(), migrant_children_total="1200"), submit=False)
-    # The city's public-school figures carry 泽州县's 480 as the counties' sum does; its total is 100 more.
-    fill("140500", dict(county_values(6), migrant_children_total="6100", public_school_primary="2980",
-                        public_school_total="4780"))
-    services.save_figures(Scope.system(), None, unit("140105"), 2021, DIFFERS)
-    fill("140105", county_values())
 
 
 def test_the_province_table_lists_exactly_the_differing_units(province_of_differences, client, province_user):

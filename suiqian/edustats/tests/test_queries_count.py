@@ -4,10 +4,9 @@ from django.test.utils import CaptureQueriesContext
 from suiqian.accounts.scope import Scope
 
 from .. import queries
-from .test_against_form import province_of_differences  # noqa: F401
 
 
-def test_the_province_table_reads_a_fixed_number_of_times(province_of_differences, province_user):  # noqa: F811
+def test_the_province_table_reads_a_fixed_number_of_times(province_of_differences, province_user):
     with CaptureQueriesContext(connection) as captured:
         rows = queries.differences(Scope.of(province_user), 2021)
     assert len(rows) == 3
