@@ -20,7 +20,7 @@ class Command(BaseCommand):
         table.add_argument("--indicator", help="指标代码（默认：该年有数据的第一个指标）")
         table.add_argument("-o", "--output", help="输出文件（xlsx 必填；csv 默认输出到屏幕）")
         add_scope_argument(table)
-        warnings = sub.add_parser("warnings", help="预警名单：低于全国比例、同比下降、逾期未报或逾期报送")
+        warnings = sub.add_parser("warnings", help="预警名单：低于全国比例、同比下降、逾期未报或逾期报送、附件3与教育事业统计不一致")
         warnings.add_argument("--year", type=int, required=True)
         warnings.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         warnings.add_argument("-o", "--output")
