@@ -12,6 +12,7 @@ from suiqian.lib.tabular import Column, Table
 from suiqian.reporting import rules as rule_engine
 from suiqian.reporting.models import FormDefinition, Report
 from suiqian.reporting.queries import current_values, fields_of
+from suiqian.rosters.queries import compare_with_summary
 
 from .figures import figures
 from .models import EduStatistics, EduStatisticsValue
@@ -256,16 +257,30 @@ def differences_table(year: int, rows: list[Difference], *, full: bool = True) -
 class ThreeWayRow:
     code: str
     label: str
-    from_rosters: int
+    from_rosters: int | None  # None while no roster of the term is in
     typed: int | None
     statistics: int | None
 
     @property
-    def agree(self) -> bool | None:
-        """None while 附件3 or the statistics is missing; else whether all three agree."""
-        if self.typed is None or self.statistics is None:
-            return None
-        return self.from_rosters == self.typed == self.statistics
+    def mismatches(self) -> list[str]:
+        """The pairs that disagree, among the figures that are there."""
+        pairs = [("名册", self.from_rosters, "附件3", self.typed), ("附件3", self.typed, "统计", self.statistics),
+                 ("名册", self.from_rosters, "统计", self.statistics)]
+        return [f"{a}≠{b}" for a, x, b, y in pairs if x is not None and y is not None and x != y]
+
+    @property
+    def complete(self) -> bool:
+        return None not in (self.from_rosters, self.typed, self.statistics)
+
+
+def three_way(scope: Scope, unit: Division, term) -> tuple[object, UnitFigures, list[ThreeWayRow]]:
+    """Rosters, 附件3 and the statistics of the term's school year for a unit: (roster comparison, figures, rows)."""
+    comparison = compare_with_summary(scope, unit, term)
+    stats = unit_figures(unit, term.school_year_start)
+    rostered = comparison.counts.counties_reported > 0
+    rows = [ThreeWayRow(r.code, r.label, r.from_rosters if rostered else None, r.typed, stats.values.get(r.code))
+            for r in comparison.rows]
+    return comparison, stats, rows
 
 
 def years() -> list[int]:

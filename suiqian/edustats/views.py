@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import XLSX, download, table_download
-from suiqian.rosters.queries import compare_with_summary, default_term
+from suiqian.rosters.queries import default_term
 from suiqian.rosters.terms import Term, TermError
 
 from . import queries, services
@@ -174,11 +174,7 @@ def compare(request, code):
     except TermError as e:
         raise Http404(str(e)) from e
     unit = scope.get_unit(code, term.year)
-    year = term.school_year_start
-    comparison = compare_with_summary(scope, unit, term)
-    stats = queries.unit_figures(unit, year)
-    rows = [queries.ThreeWayRow(r.code, r.label, r.from_rosters, r.typed, stats.values.get(r.code))
-            for r in comparison.rows]
-    return render(request, "edustats/compare.html", {"unit": unit, "term": term, "year": year, "rows": rows,
-                                                     "form": comparison.form, "stats": stats})
-
+    comparison, stats, rows = queries.three_way(scope, unit, term)
+    return render(request, "edustats/compare.html", {"unit": unit, "term": term, "year": term.school_year_start,
+                                                     "rows": rows, "form": comparison.form, "stats": stats,
+                                                     "counts": comparison.counts})

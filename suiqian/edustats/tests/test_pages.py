@@ -6,6 +6,7 @@ from suiqian.accounts.models import AuditEvent, Role
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import client_for, county_values, make_user
 from suiqian.reporting import services as reporting
+from suiqian.rosters.tests.factories import child, import_rows
 
 from ..models import EduStatistics
 from .conftest import ZEZHOU, reported, unit, workbook_bytes
@@ -89,5 +90,20 @@ def test_rosters_form_and_statistics_side_by_side(client, summary_form, county_u
     table = html.split('id="three-way"')[1]
     assert '<tr data-field="public_school_primary" class="mismatch"><td>' in table
     cells = table.split('data-field="public_school_primary"')[1].split("</tr>")[0]
-    assert "<td>0</td>" in cells and "<td>500</td>" in cells and "<td>480</td>" in cells  # no roster yet: 0
+    assert "未上报" in cells and "<td>500</td>" in cells and "<td>480</td>" in cells  # no roster of the term yet
+    assert "附件3≠统计" in cells and "名册" not in cells.split("below")[1]
     assert client.get("/rosters/140525/summary?term=2021-fall").content.decode().count("/edustats/140525/compare") == 1
+
+
+def test_three_sources_agree_where_they_do(client, summary_form, county_user, tmp_path):
+    # 泽州县: 2 children of migrant workers in public primary school, on the roster, in 附件3 and in the statistics.
+    import_rows(Scope.system(), None, tmp_path, [child(1, grade=1), child(2, grade=5)], "2021-fall")
+    reported("140525", ZEZHOU | {"public_school_primary": 2})
+    reporting.save_values(Scope.system(), None, summary_form, unit("140525"),
+                          {"public_school_primary": "2", "public_school_total": "5"})
+    html = client_for(client, county_user).get("/edustats/140525/compare?term=2021-fall").content.decode()
+    primary = html.split('data-field="public_school_primary"')[1].split("</tr>")[0]
+    assert primary.count("<td>2</td>") == 3 and "一致" in primary
+    assert '<tr data-field="public_school_primary"><td>' in html  # not marked as a mismatch
+    total = html.split('data-field="public_school_total"')[1].split("</tr>")[0]
+    assert "名册≠附件3、附件3≠统计" in total  # roster 2, 附件3 5, statistics 302 (2 + 300)
