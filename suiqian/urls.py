@@ -55,6 +55,8 @@ urlpatterns = [
     path("requirements/<int:requirement_id>/<str:unit_code>/review", notices.submission_review,
          name="submission_review"),
     path("submissions/<int:pk>/download", notices.submission_download, name="submission_download"),
+    path("submissions/<int:pk>/pages/<int:number>.png", notices.submission_scan_page, name="submission_scan_page"),
+    path("submissions/<int:pk>/recognition", notices.submission_recognition, name="submission_recognition"),
     path("policies/consistency/<str:code>/", policies.consistency, name="policy_consistency"),
     path("rosters/", rosters.home, name="roster_home"),
     path("rosters/jobs/<int:pk>/", rosters.job_page, name="roster_job"),

@@ -7,7 +7,7 @@ import zipfile
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_DOCX_UNZIPPED = 100 * 1024 * 1024
-ALLOWED_LABEL = ".docx、.pdf、.txt"
+ALLOWED_LABEL = ".docx、.pdf、.txt、扫描图片 .jpg/.png"
 
 
 class DocumentTypeError(ValueError):
@@ -38,13 +38,17 @@ def _is_text(data: bytes) -> bool:
 
 
 def sniff_document_type(data: bytes) -> str:
-    """'pdf', 'docx' or 'txt'; DocumentTypeError for anything else, whatever its name says."""
+    """'pdf', 'docx', 'txt', or 'jpg' / 'png' for a scan; DocumentTypeError for anything else, whatever its name says."""
     if not data:
         raise DocumentTypeError("文件是空的")
     if len(data) > MAX_DOCUMENT_BYTES:
         raise DocumentTypeError("文件超过 20 MB")
     if data.startswith(b"%PDF-"):
         return "pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
     if data.startswith(b"PK\x03\x04"):
         if _is_docx(data):
             return "docx"

@@ -105,12 +105,18 @@ class DocumentSubmission(models.Model):
         APPROVED = "approved", "已审核"
         RETURNED = "returned", "已退回"
 
+    class Recognition(models.TextChoices):
+        NOT_NEEDED = "", "无需识别"
+        PENDING = "pending", "识别中"
+        DONE = "done", "已识别"
+        FAILED = "failed", "无法识别"
+
     requirement = models.ForeignKey(Requirement, models.PROTECT, related_name="submissions")
     unit = models.ForeignKey("divisions.Division", models.PROTECT, related_name="document_submissions")
     version = models.PositiveSmallIntegerField("版本")
     file = models.FileField(upload_to="submissions/%Y/")
     filename = models.CharField("文件名", max_length=200)
-    content_type = models.CharField(max_length=20)  # pdf / docx / txt, from the content
+    content_type = models.CharField(max_length=20)  # pdf / docx / txt / jpg / png, from the content
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     note = models.TextField("说明", blank=True)
@@ -123,6 +129,12 @@ class DocumentSubmission(models.Model):
     # For a city's 实施细则 package: the county versions it carried up, with their decisions.
     manifest = models.JSONField(default=list, blank=True)
     findings = models.JSONField("自动审查结果", default=list, blank=True)
+    # A scan (image-only PDF, photo) is read by OCR in the background before it is checked.
+    recognition = models.CharField("文字识别", max_length=10, choices=Recognition.choices, blank=True, default="")
+    recognition_note = models.TextField("识别说明", blank=True)
+    recognized_pages = models.JSONField("识别结果", default=list, blank=True)
+    pages_recognized = models.PositiveSmallIntegerField(default=0)
+    pages_total = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["requirement", "unit", "-version"]

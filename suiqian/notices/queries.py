@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import dataclasses
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,9 @@ from django.db.models import Q
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
+from suiqian.policies.checker import Finding
+from suiqian.policies.extraction import ExtractionError, extract_paragraphs
+from suiqian.policies.highlight import highlight
 from suiqian.reporting.models import Report, ReportEvent
 
 from .models import DocumentSubmission, Extension, InboxMessage, Notice, NoticeTarget, Requirement
@@ -289,19 +293,72 @@ def reviewed_rules_counts(city: Division, year: int) -> tuple[int, int]:
 
 def highlighted(submission: DocumentSubmission):
     """The document's paragraphs with the policy checker's findings marked, for the review page."""
-    if not submission.findings or submission.content_type not in ("pdf", "docx", "txt"):
+    if not submission.findings or submission.content_type not in ("pdf", "docx", "txt") or submission.recognized_pages:
         return None
-    from suiqian.policies.checker import Finding
-    from suiqian.policies.extraction import ExtractionError, extract_paragraphs
-    from suiqian.policies.highlight import highlight
-
     try:
         with submission.file.open("rb") as f:
             paragraphs = extract_paragraphs(f.read(), submission.filename)
     except (ExtractionError, OSError):
         return None
-    findings = [Finding.from_dict(f) for f in submission.findings if f.get("code") not in ("UNREADABLE", "UNCHECKED")]
-    return highlight(paragraphs, findings)
+    return highlight(paragraphs, _checker_findings(submission))
+
+
+def _checker_findings(submission: DocumentSubmission) -> list[Finding]:
+    return [Finding.from_dict(f) for f in submission.findings if f.get("code") not in ("UNREADABLE", "UNCHECKED")]
+
+
+@dataclass
+class ScanPage:
+    """One page of a scan on the review page: its image with the findings' words boxed, and the text read."""
+    number: int
+    width: int
+    height: int
+    confidence: float
+    low_quality: bool
+    paragraphs: list  # (paragraph number, highlight segments)
+    boxes: list[tuple[int, int, int, int, str]]  # x, y, width, height, severity
+
+
+def scan_pages(submission: DocumentSubmission) -> list[ScanPage]:
+    """The recognised pages of a scanned submission, the findings marked in the image and in the text."""
+    findings = _checker_findings(submission)
+    pages, number = [], 0
+    for page in submission.recognized_pages:
+        paragraphs, boxes = [], []
+        for paragraph in page["paragraphs"]:
+            number += 1
+            mine = [f for f in findings if f.paragraph == number]
+            paragraphs.append((number, highlight([paragraph["text"]], [_as_first(f) for f in mine])[0]))
+            boxes.extend(_word_boxes(paragraph["words"], mine))
+        pages.append(ScanPage(page["number"], page["width"], page["height"], page["confidence"],
+                              page["low_quality"], paragraphs, boxes))
+    return pages
+
+
+def _as_first(finding: Finding) -> Finding:
+    """The finding renumbered as the only paragraph of a one-paragraph highlight."""
+    return dataclasses.replace(finding, paragraph=1)
+
+
+def _word_boxes(words: list, findings: list[Finding]) -> list[tuple[int, int, int, int, str]]:
+    """Boxes around the words a finding covers; the characters of one line run together into one box."""
+    boxes: list[list] = []
+    for start, end, x0, y0, x1, y1, _conf in words:
+        hit = [f for f in findings if start < f.end and f.start < end]
+        if not hit:
+            continue
+        severity = "error" if any(f.severity == "error" for f in hit) else "warning"
+        last = boxes[-1] if boxes else None
+        if last and last[4] == severity and _same_line(last, y0, y1) and x0 - last[2] < (y1 - y0):
+            last[1], last[2], last[3] = min(last[1], y0), max(last[2], x1), max(last[3], y1)
+        else:
+            boxes.append([x0, y0, x1, y1, severity])
+    return [(x0, y0, x1 - x0, y1 - y0, severity) for x0, y0, x1, y1, severity in boxes]
+
+
+def _same_line(box: list, y0: int, y1: int) -> bool:
+    overlap = min(box[3], y1) - max(box[1], y0)
+    return overlap > 0.5 * min(box[3] - box[1], y1 - y0)
 
 
 def dashboard_completeness(scope: Scope, unit: Division, limit: int = 5) -> list[Completeness]:

@@ -14,11 +14,15 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_tasks import task
 
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.files import DocumentTypeError, sniff_document_type
+from suiqian.policies import ocr
+from suiqian.policies.checker import check_file, check_paragraphs
+from suiqian.policies.extraction import ExtractionError, NeedsRecognition
 
 from . import queries
 from .models import (DocumentSubmission, Extension, InboxMessage, Notice, NoticeAttachment, NoticeTarget,
@@ -197,26 +201,72 @@ def submit_document(scope: Scope, user, requirement: Requirement, unit: Division
         size=len(data), sha256=hashlib.sha256(data).hexdigest(), note=note.strip(),
         submitted_at=at or timezone.now(), submitted_by=user,
         file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
-        findings=_policy_findings(requirement, data, safe_name))
+        **_first_reading(requirement, data, safe_name, kind))
+    if submission.recognition == DocumentSubmission.Recognition.PENDING:
+        # In the same transaction: the scan is queued if and only if the submission is saved.
+        recognize_scan.enqueue(submission.pk)
     audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
                  detail={"version": version, "file": safe_name, "sha256": submission.sha256})
     return submission
 
 
-def _policy_findings(requirement: Requirement, data: bytes, filename: str) -> list[dict]:
-    """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first."""
+def _first_reading(requirement: Requirement, data: bytes, filename: str, kind: str) -> dict:
+    """实施细则 are read by the policy checker on arrival, so the reviewer sees the findings first; a scan
+    is queued for OCR (or, where this server cannot read scans, says so)."""
     if requirement.document_type != Requirement.DocumentType.ENROLLMENT_RULES:
-        return []
-    from suiqian.policies.checker import check_file
-    from suiqian.policies.extraction import ExtractionError
-
+        return {}
     try:
-        return [f.to_dict() for f in check_file(data, filename)]
+        return {"findings": [f.to_dict() for f in check_file(data, filename)]}
+    except NeedsRecognition:
+        if not ocr.available():
+            return {"recognition": DocumentSubmission.Recognition.FAILED, "recognition_note": ocr.UNAVAILABLE_MESSAGE,
+                    "findings": [{"code": "UNREADABLE", "severity": "warning", "text": ocr.UNAVAILABLE_MESSAGE}]}
+        return {"recognition": DocumentSubmission.Recognition.PENDING, "recognition_note": "已排队等待文字识别"}
     except ExtractionError as e:
-        return [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]
+        return {"findings": [{"code": "UNREADABLE", "severity": "warning", "text": str(e)}]}
     except Exception:  # a checker fault must never cost a county its submission
         logger.exception("policy check failed for %s", filename)
-        return [{"code": "UNCHECKED", "severity": "warning", "text": "自动审查暂时无法运行，请人工审查"}]
+        return {"findings": [{"code": "UNCHECKED", "severity": "warning", "text": "自动审查暂时无法运行，请人工审查"}]}
+
+
+@task()
+def recognize_scan(submission_id: int) -> str:
+    """Background task: read a scanned 实施细则 with OCR, then check what was read."""
+    return read_scan(submission_id)
+
+
+def read_scan(submission_id: int) -> str:
+    submission = DocumentSubmission.objects.get(pk=submission_id)
+    if submission.recognition != DocumentSubmission.Recognition.PENDING:
+        return submission.get_recognition_display()
+    with submission.file.open("rb") as f:
+        data = f.read()
+
+    def progress(done: int, total: int) -> None:
+        DocumentSubmission.objects.filter(pk=submission_id).update(pages_recognized=done, pages_total=total)
+
+    try:
+        pages = [page.to_dict() for page in ocr.recognize(data, submission.content_type, progress=progress)]
+    except ExtractionError as e:
+        _finish_reading(submission_id, DocumentSubmission.Recognition.FAILED, str(e),
+                        findings=[{"code": "UNREADABLE", "severity": "warning", "text": str(e)}])
+        return str(e)
+    findings = [f.to_dict() for f in check_paragraphs(ocr.paragraphs_of(pages))]
+    low = [str(p["number"]) for p in pages if p["low_quality"]]
+    note = f"识别质量低的页：第 {'、'.join(low)} 页，请人工阅读原件" if low else ""
+    _finish_reading(submission_id, DocumentSubmission.Recognition.DONE, note, findings=findings, pages=pages)
+    return f"已识别 {len(pages)} 页，发现 {len(findings)} 处问题"
+
+
+def _finish_reading(submission_id: int, status: str, note: str, *, findings: list, pages: list | None = None) -> None:
+    with transaction.atomic():
+        submission = DocumentSubmission.objects.select_for_update().get(pk=submission_id)
+        submission.recognition, submission.recognition_note = status, note
+        submission.findings, submission.recognized_pages = findings, pages or []
+        submission.save(update_fields=["recognition", "recognition_note", "findings", "recognized_pages"])
+        audit.record(audit.Action.DOCUMENT, user=None, unit=submission.unit, target=submission.requirement.title,
+                     detail={"version": submission.version, "recognition": submission.get_recognition_display(),
+                             "findings": len(findings)})
 
 
 @transaction.atomic

@@ -1,15 +1,21 @@
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from suiqian.accounts.scope import Scope
 from suiqian.lib.http import table_download
+from suiqian.policies import ocr
 
 from . import forms, queries, services
 from .models import DocumentSubmission, NoticeAttachment, Requirement
+
+# The page image beside the recognised text: enough to read, far less than the 300 dpi the OCR reads.
+SCAN_DISPLAY_PIXELS = 1600
 
 @login_required
 def notice_list(request):
@@ -167,7 +173,8 @@ def submission_page(request, requirement_id, unit_code):
         "may_upload": scope.may_fill(unit) and not (latest and latest.status == "approved"),
         "may_review": scope.may_review(unit) and latest is not None and latest.status == "submitted",
         "package": queries.rules_package(requirement, unit) if is_package else None,
-        "highlighted": queries.highlighted(latest) if latest else None})
+        "highlighted": queries.highlighted(latest) if latest else None,
+        "scan_pages": queries.scan_pages(latest) if latest and latest.recognized_pages else None})
 
 
 def _submission_action(request, requirement_id, unit_code, action):
@@ -221,11 +228,44 @@ def submission_review(request, requirement_id, unit_code):
 
 @login_required
 def submission_download(request, pk):
+    submission = _visible_submission(request, pk)
+    return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.filename)
+
+
+def _visible_submission(request, pk) -> DocumentSubmission:
     scope = Scope.of(request.user)
     submission = get_object_or_404(DocumentSubmission.objects.select_related("unit", "requirement__notice"), pk=pk)
     if not scope.sees(submission.unit):  # the unit itself and every unit above it
         raise Http404
-    return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.filename)
+    return submission
+
+
+@login_required
+def submission_scan_page(request, pk, number):
+    """One page of a scanned submission as a PNG, for the review page beside the text read from it."""
+    submission = _visible_submission(request, pk)
+    if submission.content_type not in ("pdf", "jpg", "png") or not submission.recognized_pages:
+        raise Http404
+    with submission.file.open("rb") as f:
+        data = f.read()
+    try:
+        image = ocr.page_image(data, submission.content_type, number, long_side=SCAN_DISPLAY_PIXELS)
+    except ocr.RecognitionError as e:
+        raise Http404 from e
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="PNG", optimize=True)
+    return HttpResponse(out.getvalue(), content_type="image/png")
+
+
+@login_required
+def submission_recognition(request, pk):
+    """The recognition status of a scan, polled by the review page until it ends."""
+    submission = _visible_submission(request, pk)
+    if submission.recognition != DocumentSubmission.Recognition.PENDING:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"  # the whole page, now with the text and the findings
+        return response
+    return render(request, "notices/_recognition_progress.html", {"latest": submission})
 
 
 @login_required

@@ -18,6 +18,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PDF_MAGIC = b"%PDF-"
 ZIP_MAGIC = b"PK\x03\x04"
+IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # Control characters other than tab, newline, carriage return and form feed mark binary data.
@@ -30,6 +31,10 @@ class ExtractionError(ValueError):
     """The file cannot be read as a 实施细则; the message (Chinese) is shown to the user."""
 
 
+class NeedsRecognition(ExtractionError):
+    """A scan: an image-only PDF or a photo, to be read by OCR (policies.ocr) before it can be checked."""
+
+
 def extract_paragraphs(data: bytes, filename: str) -> list[str]:
     """The text paragraphs of `data`; ExtractionError if it is unreadable, corrupt or unsupported."""
     name = filename or "文件"
@@ -39,6 +44,8 @@ def extract_paragraphs(data: bytes, filename: str) -> list[str]:
         paragraphs = _pdf_paragraphs(data, name)
     elif data.startswith(ZIP_MAGIC):
         paragraphs = _docx_paragraphs(data, name)
+    elif data.startswith(IMAGE_MAGICS):
+        raise NeedsRecognition(f"「{name}」是图片，需文字识别（OCR）后才能审查。")
     elif data.startswith(OLE2_MAGIC):
         raise ExtractionError(f"「{name}」是旧版 Word（.doc）或其他 Office 文件，请另存为 .docx 或 PDF 后再上传。")
     else:
@@ -163,10 +170,10 @@ def _pdf_paragraphs(data: bytes, name: str) -> list[str]:
         raise ExtractionError(f"「{name}」是加密的 PDF，请上传未加密的文件。") from e
     except Exception as e:  # noqa: BLE001 — a hostile or broken PDF can fail anywhere inside pdfminer
         raise ExtractionError(f"「{name}」已损坏，无法作为 PDF 读取。") from e
-    _mark_layout(lines)
+    mark_layout(lines)
     paragraphs = _non_blank(_join_paragraphs(lines))
     if not paragraphs:
-        raise ExtractionError(f"PDF 没有文字层（可能是扫描件）：无法从「{name}」读取文字，请上传 Word 文件或可复制文字的 PDF。")
+        raise NeedsRecognition(f"「{name}」没有文字层（扫描件），需文字识别（OCR）后才能审查。")
     return paragraphs
 
 
@@ -202,7 +209,7 @@ def _page_lines(page) -> list[PdfLine]:
     return lines
 
 
-def _mark_layout(lines: list[PdfLine]) -> None:
+def mark_layout(lines: list[PdfLine]) -> None:
     """Indented and short lines, against the text margins of the whole document (a last page of
     short lines alone would show no right margin)."""
     if not lines:

@@ -3,8 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.policies.checker import check_file
-from suiqian.policies.extraction import ExtractionError
+from suiqian.policies import ocr
+from suiqian.policies.checker import check_file, check_paragraphs
+from suiqian.policies.extraction import ExtractionError, NeedsRecognition
 from suiqian.policies.rules import RulesError, load_rules
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -38,7 +39,14 @@ class Command(BaseCommand):
 def file_report(path: str, rules) -> dict:
     """{"file", "findings"} for a readable file, {"file", "error", "findings": []} otherwise."""
     try:
-        findings = check_file(read_file(Path(path)), Path(path).name, rules)
+        data = read_file(Path(path))
+        try:
+            findings = check_file(data, Path(path).name, rules)
+        except NeedsRecognition:
+            # A scan: read it with OCR here (the command line may take its time; pages queue it).
+            report = {"file": path, "recognized": True}
+            findings = check_paragraphs(ocr.read_paragraphs(data), rules)
+            return {**report, "findings": [f.to_dict() for f in findings]}
     except ExtractionError as e:
         return {"file": path, "error": str(e), "findings": []}
     return {"file": path, "findings": [f.to_dict() for f in findings]}
