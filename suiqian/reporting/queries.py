@@ -396,10 +396,6 @@ class CellView:
     explanations: tuple = ()  # what the unit wrote, on 上报, about the warnings on this field
 
     @property
-    def differing_counterparts(self) -> list[tuple[str, int]]:
-        return [(label, figure) for label, figure in self.counterparts if self.value is not None and figure != self.value]
-
-    @property
     def shown(self):
         return self.raw if self.raw is not None else ("" if self.value is None else self.value)
 
