@@ -6,6 +6,8 @@ import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.urls import reverse
+
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
@@ -313,3 +315,30 @@ def against_form(unit: Division, year: int) -> AgainstForm | None:
         a, b = typed.get(code), stats.get(code)
         rows.append((label, a, b, None if a is None or b is None else a - b))
     return AgainstForm(form, rows)
+
+
+def attention(scope: Scope) -> list[dict]:
+    """The home page's to-do items: the county's own figures to fill or fix, the counties' to review."""
+    year = latest_year()
+    if scope.is_system or year is None:
+        return []
+    items = []
+    unit = scope.unit
+    if scope.may_fill_statistics(unit):
+        record = record_of(unit, year)
+        if record is None or record.is_editable:
+            state = "未填报" if record is None else record.get_status_display()
+            reason = f"：{record.return_reason}" if record and record.status == EduStatistics.Status.RETURNED else ""
+            items.append({"text": f"填报 {year} 年教育事业统计（{state}{reason}）",
+                          "url": reverse("edustats_unit", args=[unit.code]) + f"?year={year}"})
+    for record in EduStatistics.objects.filter(unit__parent=unit, year=year, status=EduStatistics.Status.SUBMITTED
+                                               ).select_related("unit").order_by("unit__code"):
+        if scope.may_review(record.unit):
+            items.append({"text": f"审核{record.unit.name}上报的 {year} 年教育事业统计",
+                          "url": reverse("edustats_unit", args=[record.unit.code]) + f"?year={year}"})
+    return items
+
+
+def latest_year() -> int | None:
+    found = years()
+    return found[0] if found else None

@@ -107,3 +107,11 @@ def test_three_sources_agree_where_they_do(client, summary_form, county_user, tm
     assert '<tr data-field="public_school_primary"><td>' in html  # not marked as a mismatch
     total = html.split('data-field="public_school_total"')[1].split("</tr>")[0]
     assert "名册≠附件3、附件3≠统计" in total  # roster 2, 附件3 5, statistics 302 (2 + 300)
+
+
+def test_the_home_page_asks_the_county_to_fill_and_the_city_to_review(client, summary_form, county_user, city_user):
+    assert "填报 2021 年教育事业统计（未填报）" in client_for(client, county_user).get("/").content.decode()
+    reported("140525", ZEZHOU)
+    assert "教育事业统计" not in client.get("/").content.decode().split("待办事项")[1].split("</section>")[0]
+    home = client_for(client, city_user).get("/").content.decode()
+    assert "审核泽州县上报的 2021 年教育事业统计" in home and "/edustats/140525/?year=2021" in home
