@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from .extraction import extract_paragraphs
-from .language import Sentence, clause_bounds, document_sentences, is_alternative, is_negated
+from .language import (
+    Sentence,
+    about_other_group,
+    clause_bounds,
+    document_sentences,
+    is_alternative,
+    is_negated,
+    is_ranking,
+)
 from .numerals import Duration, find_durations
 from .rules import Rule, RuleSet, load_rules
 
 # How far after a duration its subject may come: 近两年的城镇职工养老保险缴费记录.
 FOLLOWING_WINDOW = 12
+
+
+UNCERTAIN_NOTE = "需人工核查：句子像是违反此项规定，但规则无法确定。"
+# The shape of `suiqian policy check --format json`: keys added later go at the end.
+JSON_KEYS = ("code", "severity", "paragraph", "start", "end", "text", "rule", "clause", "title", "trigger", "certain")
 
 
 @dataclass(frozen=True)
@@ -23,18 +37,23 @@ class Finding:
     text: str  # the sentence
     explanation: str
     clause: str
+    title: str = ""
+    trigger: str = ""  # the words that set it off
+    certain: bool = True  # False: looks like a violation but no rule is sure (需人工核查)
 
     def to_dict(self) -> dict:
         """The JSON shape of `suiqian policy check`: the explanation goes out as `rule`."""
         data = asdict(self)
         data["rule"] = data.pop("explanation")
-        return {key: data[key] for key in ("code", "severity", "paragraph", "start", "end", "text", "rule", "clause")}
+        return {key: data[key] for key in JSON_KEYS}
 
     @classmethod
     def from_dict(cls, data: dict) -> Finding:
-        """Back from the stored JSON shape (a submission keeps its findings as to_dict() made them)."""
+        """Back from the stored JSON shape (a submission keeps its findings as to_dict() made them;
+        those stored before titles and triggers existed lack them)."""
         return cls(code=data["code"], severity=data["severity"], paragraph=data["paragraph"], start=data["start"],
-                   end=data["end"], text=data["text"], explanation=data["rule"], clause=data["clause"])
+                   end=data["end"], text=data["text"], explanation=data["rule"], clause=data["clause"],
+                   title=data.get("title", ""), trigger=data.get("trigger", ""), certain=data.get("certain", True))
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,7 @@ class Mention:
     code: str
     start: int
     end: int
+    certain: bool = True
 
 
 def check_file(data: bytes, filename: str, rules: RuleSet | None = None) -> list[Finding]:
@@ -50,24 +70,51 @@ def check_file(data: bytes, filename: str, rules: RuleSet | None = None) -> list
 
 
 def check_paragraphs(paragraphs: list[str], rules: RuleSet | None = None) -> list[Finding]:
+    """Certain findings, and uncertain ones (certain=False) where a sentence only looks like a violation."""
     rules = rules or load_rules()
-    sentences = document_sentences(paragraphs, rules.language)
+    sentences = [s for s in document_sentences(paragraphs, rules.language)
+                 if not about_other_group(s.text, rules.language)]
     found: dict[tuple[str, int, int], Finding] = {}
     for sentence in sentences:
         for mention in _phrase_mentions(sentence, rules) + _duration_mentions(sentence, rules):
-            _add(found, rules.rule(mention.code), sentence)
+            _add(found, rules.rule(mention.code), sentence, mention)
     for rule in rules.rules:
         if rule.kind == "property_only":
-            for sentence in _property_only_sentences(sentences, rule, rules):
-                _add(found, rule, sentence)
+            for sentence, mention in _property_only_sentences(sentences, rule, rules):
+                _add(found, rule, sentence, mention)
+    for sentence in sentences:
+        for mention in _suspect_mentions(sentence, rules):
+            _add(found, rules.rule(mention.code), sentence, mention)
     order = {rule.code: i for i, rule in enumerate(rules.rules)}
     return sorted(found.values(), key=lambda f: (f.paragraph, f.start, order[f.code]))
 
 
-def _add(found: dict, rule: Rule, sentence: Sentence) -> None:
+def certain_codes(findings: list[Finding]) -> frozenset[str]:
+    return frozenset(f.code for f in findings if f.certain)
+
+
+def _add(found: dict, rule: Rule, sentence: Sentence, mention: Mention) -> None:
+    """One finding per rule and sentence; a certain one replaces an uncertain one."""
     key = (rule.code, sentence.paragraph, sentence.start)
-    found.setdefault(key, Finding(rule.code, rule.severity, sentence.paragraph, sentence.start, sentence.end,
-                                  sentence.text, rule.explanation, rule.clause))
+    if key in found and (found[key].certain or not mention.certain):
+        return
+    explanation = rule.explanation if mention.certain else f"{UNCERTAIN_NOTE}{rule.explanation}"
+    found[key] = Finding(rule.code, rule.severity, sentence.paragraph, sentence.start, sentence.end, sentence.text,
+                         explanation, rule.clause, rule.title, sentence.text[mention.start:mention.end],
+                         mention.certain)
+
+
+def _suspect_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
+    mentions = []
+    for rule in rules.rules:
+        for pattern in rule.suspect:
+            for match in pattern.finditer(sentence.text):
+                clause_start, clause_end = clause_bounds(sentence.text, match.start(), rules.language.clause_separators)
+                if rule.unless is not None and rule.unless.search(sentence.text, clause_start, clause_end):
+                    continue
+                if not is_negated(sentence.text, match.start(), match.end(), rules.language):
+                    mentions.append(Mention(rule.code, match.start(), match.end(), certain=False))
+    return mentions
 
 
 # --- phrase rules: a proof named and not negated ---------------------------------------
@@ -80,8 +127,11 @@ def _phrase_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
         for start, end in raw[rule.code]:
             if any(_overlaps((start, end), other) for code in rule.yields_to for other in raw[code]):
                 continue
-            if _demanded(sentence, start, end, rule, rules):
-                mentions.append(Mention(rule.code, start, end))
+            if not _demanded(sentence, start, end, rule, rules):
+                continue
+            # A proof asked for points (独生子女加分需提供……) ranks applicants: a reviewer decides.
+            certain = not is_ranking(sentence.text, start, rules.language)
+            mentions.append(Mention(rule.code, start, end, certain))
     return mentions
 
 
@@ -113,12 +163,55 @@ def _duration_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
     mentions = []
     for duration in find_durations(sentence.text):
         anchor = attribute_duration(sentence.text, duration, rules, set(duration_rules))
-        rule = duration_rules.get(anchor)
-        if rule is None or duration.months <= rule.max_months:
-            continue
-        if _demanded(sentence, duration.start, duration.end, rule, rules):
-            mentions.append(Mention(rule.code, duration.start, duration.end))
+        anchors = [anchor] + coordinated_anchors(sentence.text, duration, anchor, rules, set(duration_rules))
+        for name in anchors:
+            rule = duration_rules.get(name)
+            if rule is None or duration.months <= rule.max_months:
+                continue
+            start, end = _with_anchor(sentence.text, duration, rules.anchors[name])
+            if is_ranking(sentence.text, duration.start, rules.language):
+                # A period that earns points ranks applicants; whether it also bars them, a reviewer decides.
+                if not is_negated(sentence.text, duration.start, duration.end, rules.language):
+                    mentions.append(Mention(rule.code, start, end, certain=False))
+            elif _demanded(sentence, duration.start, duration.end, rule, rules):
+                mentions.append(Mention(rule.code, start, end))
     return mentions
+
+
+COORDINATION = re.compile(r"^[^，,。；;]{0,10}$")
+# Only activities are listed under one period (居住、就业、缴纳社保满一年); a permit is a document
+# named in a list of documents (户口簿、居住证、社保证明（近一年）) and keeps its own period.
+ACTIVITY_ANCHORS = {"residence", "social_insurance"}
+COORDINATOR = re.compile(r"、|和|及|并|与")
+
+
+def coordinated_anchors(text: str, duration: Duration, anchor: str | None, rules: RuleSet, ruled: set[str]) -> list[str]:
+    """Other subjects listed with the nearest one: 连续居住、务工就业、参加社会保险两年以上 is about all three."""
+    if anchor not in ACTIVITY_ANCHORS:
+        return []
+    clause_start, _ = clause_bounds(text, duration.start, rules.language.clause_separators)
+    matches = sorted((m.start(), m.end(), name) for name, pattern in rules.anchors.items()
+                     for m in pattern.finditer(text, clause_start, duration.start))
+    found, following_start = [], None
+    for start, end, name in reversed(matches):
+        if following_start is not None and end > following_start - 1:
+            following_start = min(start, following_start)  # 缴纳社会保险: one item named twice
+            continue
+        if following_start is not None:
+            gap = text[end:following_start]
+            if not (COORDINATION.match(gap) and COORDINATOR.search(gap)):
+                break
+            if name in ruled & ACTIVITY_ANCHORS and name != anchor and name not in found:
+                found.append(name)
+        following_start = start
+    return found
+
+
+def _with_anchor(text: str, duration: Duration, anchor) -> tuple[int, int]:
+    """The span from the anchor (居住证) to the duration (满一年), for showing what triggered."""
+    before = [m for m in anchor.finditer(text, max(0, duration.start - 30), duration.start)]
+    start = before[-1].start() if before else duration.start
+    return start, duration.end
 
 
 def attribute_duration(text: str, duration: Duration, rules: RuleSet, ruled: set[str]) -> str | None:
@@ -158,20 +251,24 @@ def _first_after(text: str, start: int, end: int, anchors: dict) -> str | None:
 
 # --- owned housing only ----------------------------------------------------------------------
 
-def _property_only_sentences(sentences: list[Sentence], rule: Rule, rules: RuleSet) -> list[Sentence]:
+def _property_only_sentences(sentences: list[Sentence], rule: Rule, rules: RuleSet) -> list[tuple[Sentence, Mention]]:
     """Sentences refusing rental outright; and, when the document never accepts rental, those
-    requiring owned housing (a 自有住房的，提供房产证 branch is not a requirement)."""
+    requiring owned housing (a 自有住房的，提供房产证 branch is not a requirement, nor is a 房产证
+    offered as one option among others: 居住证或本人房产证)."""
     language = rules.language
     flagged, rental_accepted, requiring = [], False, []
     for sentence in sentences:
         exclusions = [m.span() for p in rule.excluded for m in p.finditer(sentence.text)
                       if not is_negated(sentence.text, m.start(), m.end(), language, cues_inside=False)]
         if exclusions:
-            flagged.append(sentence)
+            flagged.append((sentence, Mention(rule.code, *exclusions[0])))
         if any(not any(_overlaps(m.span(), e) for e in exclusions) for m in rule.rental.finditer(sentence.text)):
             rental_accepted = True
         if rule.conditional.search(sentence.text):
             continue
-        if any(not is_negated(sentence.text, m.start(), m.end(), language) for m in rule.property.finditer(sentence.text)):
-            requiring.append(sentence)
+        demanded = [m for m in rule.property.finditer(sentence.text)
+                    if not is_negated(sentence.text, m.start(), m.end(), language)
+                    and not is_alternative(sentence, m.start(), language)]
+        if demanded:
+            requiring.append((sentence, Mention(rule.code, *demanded[0].span())))
     return flagged if rental_accepted else flagged + requiring

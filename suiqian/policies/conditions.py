@@ -1,16 +1,19 @@
 """Key conditions of a county's rules, and a table comparing the counties of one city.
 
-The notice asks for the counties of a city to be broadly consistent; the table marks, per
-condition, the counties whose value differs from the one most counties share.
+Each county is first held against the policy baseline: a cell is red when the county's own text
+breaks a rule (a certain finding of the checker, shown with its clause). Only then does the table
+mark, in amber, a value that differs from the one most counties share — and only where that
+majority value is itself within policy, so a compliant county is never flagged for being less
+strict than its neighbours. Conditions and findings come from the same sentences and negation.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .checker import attribute_duration
-from .language import Sentence, document_sentences, is_negated
+from .checker import Finding, attribute_duration, check_paragraphs
+from .language import Sentence, about_other_group, document_sentences, is_negated
 from .numerals import find_durations
 from .rules import RuleSet, load_rules
 
@@ -30,11 +33,15 @@ class Conditions:
     social_insurance_months: float | None
     simultaneous_enrollment: bool | None  # 公民同招 stated (True), contradicted (False), absent (None)
     lottery: bool | None  # 摇号 / 随机派位
+    # The checker's certain findings on the same text: what of it breaks the policy baseline.
+    findings: tuple[Finding, ...] = field(default=(), compare=False)
 
 
 def extract_conditions(paragraphs: list[str], rules: RuleSet | None = None) -> Conditions:
     rules = rules or load_rules()
-    sentences = document_sentences(paragraphs, rules.language)
+    # As in the checker: what the text asks of local 户籍 children is no condition for 随迁子女.
+    sentences = [s for s in document_sentences(paragraphs, rules.language)
+                 if not about_other_group(s.text, rules.language)]
     vocabulary = rules.conditions
     months = _stated_months(sentences, rules)
     return Conditions(
@@ -45,6 +52,7 @@ def extract_conditions(paragraphs: list[str], rules: RuleSet | None = None) -> C
         social_insurance_months=months.get("social_insurance_months"),
         simultaneous_enrollment=_yes_no(sentences, vocabulary.simultaneous_yes, vocabulary.simultaneous_no, rules),
         lottery=_yes_no(sentences, vocabulary.lottery_yes, vocabulary.lottery_no, rules),
+        findings=tuple(f for f in check_paragraphs(paragraphs, rules) if f.certain),
     )
 
 
@@ -90,13 +98,15 @@ class ConsistencyColumn:
     label: str
     majority: object  # the value most counties share; meaningless when has_majority is False
     has_majority: bool  # False when no single value is the most common (a tie)
+    majority_breaks_policy: bool = False  # most counties share a value that breaks the policy
 
 
 @dataclass(frozen=True)
 class ConsistencyCell:
     value: object
     display: str
-    differs: bool  # differs from the column's majority value
+    differs: bool  # amber: differs from a majority value that is within policy
+    breaks: Finding | None = None  # red: the county's text breaks the policy here (with its clause)
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,20 @@ class ConsistencyRow:
     def differs(self) -> bool:
         return any(cell.differs for cell in self.cells)
 
+    @property
+    def violations(self) -> tuple[Finding, ...]:
+        """One finding per broken rule, in the checker's order."""
+        seen, out = set(), []
+        for finding in self.conditions.findings:
+            if finding.code not in seen:
+                seen.add(finding.code)
+                out.append(finding)
+        return tuple(out)
+
+    @property
+    def breaks_policy(self) -> bool:
+        return bool(self.conditions.findings)
+
 
 @dataclass(frozen=True)
 class ConsistencyTable:
@@ -116,8 +140,12 @@ class ConsistencyTable:
     rows: tuple[ConsistencyRow, ...]
 
     def differing_labels(self) -> list[str]:
-        """The counties that differ from the rest in at least one condition."""
+        """The counties that differ (amber) from the rest in at least one condition."""
         return [row.label for row in self.rows if row.differs]
+
+    def breaking_labels(self) -> list[str]:
+        """The counties whose rules break the policy (red)."""
+        return [row.label for row in self.rows if row.breaks_policy]
 
 
 SCALAR_COLUMNS = (
@@ -129,23 +157,34 @@ SCALAR_COLUMNS = (
 )
 
 
-def consistency_table(rows: list[tuple[str, Conditions]]) -> ConsistencyTable:
+def consistency_table(rows: list[tuple[str, Conditions]], rules: RuleSet | None = None) -> ConsistencyTable:
     """One row per county, one column per condition (and per document any county requires)."""
+    rules = rules or load_rules()
+    baseline = rules.conditions.baseline
     documents = sorted({d for _, c in rows for d in c.documents}, key=_document_order(rows))
     getters = [(key, label, _field_getter(key)) for key, label in SCALAR_COLUMNS]
     getters += [(f"document:{d}", f"材料：{d}", _document_getter(d)) for d in documents]
     columns, cells_by_row = [], [[] for _ in rows]
     for key, label, get in getters:
         values = [get(conditions) for _, conditions in rows]
+        breaks = [_breaking(conditions, baseline.get(key)) for _, conditions in rows]
         majority, has_majority = _majority(values)
-        columns.append(ConsistencyColumn(key, label, majority, has_majority))
+        # The majority breaks the policy when the counties holding it are the ones found breaking it.
+        majority_breaks = has_majority and any(b is not None for v, b in zip(values, breaks) if v == majority)
+        columns.append(ConsistencyColumn(key, label, majority, has_majority, majority_breaks))
         for index, value in enumerate(values):
-            cells_by_row[index].append(
-                ConsistencyCell(value, display_value(key, value), has_majority and value != majority))
+            differs = (breaks[index] is None and has_majority and not majority_breaks and value != majority)
+            cells_by_row[index].append(ConsistencyCell(value, display_value(key, value), differs, breaks[index]))
     return ConsistencyTable(
         tuple(columns),
         tuple(ConsistencyRow(label, conditions, tuple(cells))
               for (label, conditions), cells in zip(rows, cells_by_row, strict=True)))
+
+
+def _breaking(conditions: Conditions, code: str | None) -> Finding | None:
+    if code is None:
+        return None
+    return next((f for f in conditions.findings if f.code == code), None)
 
 
 def _field_getter(key: str):

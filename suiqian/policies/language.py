@@ -173,6 +173,24 @@ def _negated_by_next_clause(text: str, end: int, language: Language) -> bool:
 
 # --- alternatives ------------------------------------------------------------------------
 
+def about_other_group(text: str, language: Language) -> bool:
+    """Whether the sentence speaks only of children with local 户籍, not of 随迁子女."""
+    alternatives = language.alternatives
+    return bool(alternatives.other_group.search(text)) and not alternatives.migrant.search(text)
+
+
+def is_ranking(text: str, pos: int, language: Language) -> bool:
+    """Whether the clause at `pos` scores applicants (积分) rather than sets a condition."""
+    clause_start, clause_end = clause_bounds(text, pos, language.clause_separators)
+    if language.alternatives.ranking.search(text, clause_start, clause_end):
+        return True
+    if language.alternatives.scoring.search(text):
+        return True
+    # 积分达15分（其中……连续居住满一年，得分不低于5分）: a bracket opened in a scoring clause.
+    opener = max(text.rfind("（", 0, pos), text.rfind("(", 0, pos))
+    return opener >= 0 and bool(language.alternatives.ranking.search(text, max(0, opener - 20), opener))
+
+
 def item_categories(text: str, alternatives: Alternatives) -> set[str]:
     return {name for name, pattern in alternatives.items.items() if pattern.search(text)}
 
@@ -208,9 +226,19 @@ def _inline_alternative(text: str, pos: int, language: Language) -> bool:
 
 
 def _own_segment(text: str, start: int, end: int, pos: int) -> str:
-    """The item the requirement belongs to: from the last list boundary before it to the part's end."""
+    """The item the requirement belongs to: from the last list boundary before it to the part's end.
+    A bracket that only annotates the item before it (旧居住证（需满一年以上）) is no boundary."""
     boundary = max(text.rfind(ch, start, pos) for ch in "（(、：:")
+    if boundary >= start and text[boundary] in "（(" and not _names_an_item(text[boundary + 1:pos]):
+        boundary = max(text.rfind(ch, start, boundary) for ch in "、：:")
     return text[max(start, boundary + 1):end]
+
+
+ITEM_WORDS = re.compile(r"证|合同|执照|证明|保险|社保")
+
+
+def _names_an_item(text: str) -> bool:
+    return bool(ITEM_WORDS.search(text))
 
 
 def _group_alternative(text: str, pos: int, language: Language) -> bool:

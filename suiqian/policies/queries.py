@@ -9,6 +9,7 @@ from suiqian.divisions.models import Division
 
 from .conditions import ConsistencyTable, consistency_table, extract_conditions
 from .extraction import ExtractionError, extract_paragraphs
+from .models import FindingFeedback
 
 
 @dataclass
@@ -46,3 +47,14 @@ def city_consistency(scope: Scope, city: Division) -> CityConsistency:
             result.missing.append((county, str(e)))
     result.table = consistency_table(rows) if rows else None
     return result
+
+
+# --- reviewers' feedback ---------------------------------------------------------------------
+
+def feedback_in_scope(scope: Scope):
+    """Every feedback on the rules of units the scope sees (a province sees all of its own)."""
+    return scope.filter(FindingFeedback.objects.select_related("unit", "created_by", "submission__requirement"))
+
+
+def feedback_on(scope: Scope, submission) -> list:
+    return list(feedback_in_scope(scope).filter(submission=submission))

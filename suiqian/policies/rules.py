@@ -12,14 +12,14 @@ import yaml
 RULES_PATH = Path(__file__).with_name("rules.yaml")
 SEVERITIES = ("error", "warning")
 KINDS = ("phrase", "duration", "property_only")
-COMMON_KEYS = {"code", "severity", "kind", "explanation", "clause", "alternatives_exempt"}
+COMMON_KEYS = {"code", "severity", "kind", "title", "explanation", "clause", "alternatives_exempt", "suspect"}
 KIND_KEYS = {
     "phrase": ({"patterns"}, {"context", "unless", "yields_to"}),
     "duration": ({"anchor", "max_months"}, set()),
     "property_only": ({"excluded", "property", "rental", "conditional"}, set()),
 }
 NEGATION_KEYS = ("before", "after", "next_clause", "sentence", "scope_breakers", "exception")
-ALTERNATIVE_KEYS = ("inline", "priority", "group", "cumulative_start", "header_alternative", "header_cumulative",
+ALTERNATIVE_KEYS = ("inline", "priority", "other_group", "migrant", "ranking", "scoring", "group", "cumulative_start", "header_alternative", "header_cumulative",
                     "enumerator", "items")
 CODE_FORMAT = re.compile(r"[A-Z][A-Z0-9_]*")
 
@@ -42,6 +42,10 @@ class Negation:
 class Alternatives:
     inline: re.Pattern
     priority: re.Pattern
+    other_group: re.Pattern
+    migrant: re.Pattern
+    ranking: re.Pattern
+    scoring: re.Pattern
     group: re.Pattern
     cumulative_start: re.Pattern
     header_alternative: re.Pattern
@@ -63,9 +67,11 @@ class Rule:
     code: str
     severity: str
     kind: str
+    title: str
     explanation: str
     clause: str
     alternatives_exempt: bool = False
+    suspect: tuple[re.Pattern, ...] = ()  # looks like this violation, but no rule is sure: 需人工核查
     patterns: tuple[re.Pattern, ...] = ()
     context: re.Pattern | None = None
     unless: re.Pattern | None = None
@@ -80,6 +86,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class ConditionVocabulary:
+    baseline: dict[str, str]  # column key of 各县条件对比 -> the finding code that marks it red
     documents: dict[str, re.Pattern]
     simultaneous_yes: re.Pattern
     simultaneous_no: re.Pattern
@@ -172,7 +179,7 @@ def _rule(raw, index: int, anchors: dict) -> Rule:
     if not isinstance(code, str) or not CODE_FORMAT.fullmatch(code):
         raise RulesError(f"{where}：code 应为大写英文代码（如 FAMILY_PLANNING_PROOF）")
     where = f"{where}（{code}）"
-    _require_keys(raw, ("severity", "kind", "explanation", "clause"), where)
+    _require_keys(raw, ("severity", "kind", "title", "explanation", "clause"), where)
     if raw["severity"] not in SEVERITIES:
         raise RulesError(f"{where}：severity 只能是 error 或 warning")
     kind = raw["kind"]
@@ -187,8 +194,10 @@ def _rule(raw, index: int, anchors: dict) -> Rule:
     if not isinstance(exempt, bool):
         raise RulesError(f"{where}：alternatives_exempt 应为 true 或 false")
     common = dict(code=code, severity=raw["severity"], kind=kind, alternatives_exempt=exempt,
+                  title=_text(raw["title"], f"{where} title"),
                   explanation=_text(raw["explanation"], f"{where} explanation"),
-                  clause=_text(raw["clause"], f"{where} clause"))
+                  clause=_text(raw["clause"], f"{where} clause"),
+                  suspect=_compile_list(raw["suspect"], f"{where} suspect") if "suspect" in raw else ())
     if kind == "phrase":
         yields_to = raw.get("yields_to", [])
         if not isinstance(yields_to, list) or not all(isinstance(c, str) for c in yields_to):
@@ -220,7 +229,11 @@ def _conditions(raw) -> ConditionVocabulary:
         _require_keys(section, ("true_when", "false_when"), f"conditions.{name}")
         pairs[name] = (_compile(section["true_when"], f"conditions.{name}.true_when"),
                        _compile(section["false_when"], f"conditions.{name}.false_when"))
+    baseline = raw.get("baseline", {})
+    if not isinstance(baseline, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in baseline.items()):
+        raise RulesError("conditions.baseline 应为“列: 代码”的映射")
     return ConditionVocabulary(
+        baseline=dict(baseline),
         documents={str(n): _compile(p, f"conditions.documents.{n}") for n, p in documents.items()},
         simultaneous_yes=pairs["simultaneous_enrollment"][0], simultaneous_no=pairs["simultaneous_enrollment"][1],
         lottery_yes=pairs["lottery"][0], lottery_no=pairs["lottery"][1])
@@ -248,8 +261,12 @@ def parse_rules(text: str) -> RuleSet:
         unknown = [c for c in rule.yields_to if c not in by_code]
         if unknown:
             raise RulesError(f"规则 {rule.code}：yields_to 中的 {', '.join(unknown)} 不存在")
+    conditions = _conditions(raw["conditions"])
+    unknown = sorted(c for c in conditions.baseline.values() if c not in by_code)
+    if unknown:
+        raise RulesError(f"conditions.baseline 中的 {', '.join(unknown)} 不存在")
     return RuleSet(language=_language(raw["language"]), anchors=anchors, rules=rules,
-                   conditions=_conditions(raw["conditions"]), by_code=by_code)
+                   conditions=conditions, by_code=by_code)
 
 
 def load_rules(path: Path | str | None = None) -> RuleSet:

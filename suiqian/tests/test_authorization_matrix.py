@@ -214,6 +214,11 @@ ENDPOINTS = {
     "submission_package": ("post", "fill", by_requirement("package")),
     "submission_review": ("post", "review", by_requirement("review", {"decision": "approve"})),
     "policy_consistency": ("get", "see_city", lambda w, t: (f"/policies/consistency/{t}/", {})),
+    "policy_feedback_list": ("get", "login", plain("/policies/feedback/")),
+    "policy_feedback_add": ("post", "review", lambda w, t: (
+        f"/policies/feedback/{w.submissions[t].pk}/",
+        {"kind": "missed", "code": "FAMILY_PLANNING_PROOF", "sentence": "须提供计划生育证明。"})
+        if t in w.submissions else None),
     "supervision": ("get", "login", plain("/supervision/")),
     "progress_note_add": ("post", "see_act", lambda w, t: (f"/supervision/key/{t}/notes", {"year": "2021", "text": "x"})),
     "inspection_new": ("post", "supervise", lambda w, t: ("/supervision/inspections/new",

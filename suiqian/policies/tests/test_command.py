@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from suiqian.policies.tests.documents import COMPLIANT, NINE_VIOLATIONS, PREAMBLE, make_docx, make_pdf
 
-FINDING_KEYS = ["code", "severity", "paragraph", "start", "end", "text", "rule", "clause"]
+FINDING_KEYS = ["code", "severity", "paragraph", "start", "end", "text", "rule", "clause", "title", "trigger", "certain"]
 
 
 def policy_check(*args) -> str:
@@ -78,7 +78,8 @@ def test_it_prints_a_readable_text_report(tmp_path):
     bad.write_text("总则\n父母双方均须持有居住证。", encoding="utf-8")
     good.write_text("居住证且居住满半年", encoding="utf-8")
     text = policy_check(bad, good, tmp_path / "c.pdf", "--format", "text")
-    assert f"文件：{bad}\n  [错误] 第 2 段第 1–11 字  BOTH_PARENTS_REQUIRED\n    原文：父母双方均须持有居住证\n" in text
+    assert (f"文件：{bad}\n  [错误] 第 2 段第 1–11 字  要求父母双方均符合条件\n    原文：父母双方均须持有居住证\n"
+            "    触发词：父母双方\n") in text
     assert f"文件：{good}\n  未发现问题。" in text
     assert "无法检查：文件不存在" in text
     assert text.rstrip().endswith("共 3 个文件，发现问题 1 处，1 个文件无法读取。")
@@ -93,3 +94,12 @@ def test_the_cli_exits_0_with_an_unreadable_file_and_2_on_wrong_arguments(tmp_pa
     assert "已损坏" in json.loads(result.stdout)[0]["error"]
     wrong = subprocess.run([*cli, str(broken), "--format", "xml"], capture_output=True, text=True, timeout=60)
     assert wrong.returncode != 0 and "invalid choice" in wrong.stderr
+
+
+def test_uncertain_findings_carry_certain_false_in_the_json(tmp_path):
+    path = tmp_path / "b.txt"
+    path.write_text("居住证须于2020年9月1日前签发。\n", encoding="utf-8")
+    [report] = json.loads(policy_check(path))
+    [finding] = report["findings"]
+    assert finding["certain"] is False and finding["code"] == "RESIDENCE_PERMIT_DURATION_EXCEEDS"
+    assert "需人工核查" in policy_check(path, "--format", "text")

@@ -65,3 +65,50 @@ def test_it_marks_nothing_where_the_counties_split_evenly():
     residence = table.columns[1]
     assert not residence.has_majority
     assert not any(row.cells[1].differs for row in table.rows)
+
+
+COMPLIANT_COUNTY = ["父母一方持有本县居住证，在本县居住满半年，即可申请入学。",
+                    "报名材料：户口簿、居住证、房产证或租赁合同。"]
+STRICT_COUNTY = ["父母一方持有本县居住证满两年，在本县连续缴纳社保满一年。",
+                 "报名材料：户口簿、居住证、房产证，不接受租房合同。", "须提供计划生育证明。"]
+
+
+def test_a_document_the_county_refuses_is_not_shown_as_required():
+    conditions = extract_conditions(STRICT_COUNTY)
+    assert "租房合同/租赁备案" not in conditions.documents
+    assert "房产证/购房合同" in conditions.documents
+    assert {f.code for f in conditions.findings} >= {"PROPERTY_ONLY", "FAMILY_PLANNING_PROOF"}
+
+
+def test_a_compliant_county_is_never_red_when_the_others_agree_on_a_stricter_rule():
+    table = consistency_table([("甲县", extract_conditions(COMPLIANT_COUNTY)),
+                               ("乙县", extract_conditions(STRICT_COUNTY)),
+                               ("丙县", extract_conditions(STRICT_COUNTY))])
+    rows = {row.label: row for row in table.rows}
+    assert table.breaking_labels() == ["乙县", "丙县"]
+    assert not rows["甲县"].breaks_policy
+    keys = [c.key for c in table.columns]
+    assert all(cell.breaks is None for cell in rows["甲县"].cells)
+    # Amber only where the others' shared value is itself within policy (they state no residence period).
+    assert [keys[i] for i, cell in enumerate(rows["甲县"].cells) if cell.differs] == ["residence_months"]
+    rental = keys.index("document:租房合同/租赁备案")
+    assert rows["甲县"].cells[rental].display == "要求" and not rows["甲县"].cells[rental].differs
+    assert rows["乙县"].cells[rental].breaks.code == "PROPERTY_ONLY"
+    permit = keys.index("residence_permit_months")
+    assert table.columns[permit].majority_breaks_policy
+    red = rows["乙县"].cells[permit]
+    assert red.breaks.code == "RESIDENCE_PERMIT_DURATION_EXCEEDS" and "居住证暂行条例" in red.breaks.clause
+    assert not red.differs
+    family = keys.index("document:计划生育证明")
+    assert rows["乙县"].cells[family].breaks is not None and rows["甲县"].cells[family].display == "—"
+
+
+def test_divergence_from_a_compliant_majority_is_amber_not_red():
+    lenient = ["父母一方持有本县居住证即可申请入学。", "实行公民同招。"]
+    other = ["父母一方持有本县居住证即可申请入学。", "民办学校提前招生。"]
+    table = consistency_table([("甲县", extract_conditions(lenient)), ("乙县", extract_conditions(lenient)),
+                               ("丙县", extract_conditions(other))])
+    same_time = [c.key for c in table.columns].index("simultaneous_enrollment")
+    cell = {row.label: row for row in table.rows}["丙县"].cells[same_time]
+    assert cell.differs and cell.breaks is None
+    assert table.breaking_labels() == []

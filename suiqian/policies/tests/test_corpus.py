@@ -1,23 +1,43 @@
-"""The checker's measured accuracy on the labelled corpus must not regress."""
+"""The corpus: real excerpts split by place with a frozen test split, and the invented ones."""
 
-from suiqian.policies.evaluation import evaluate, load_corpus
+from suiqian.policies.evaluation import (
+    SPLITS,
+    TEST_SPLIT_SHA256,
+    evaluate,
+    load_corpus,
+    load_split,
+    split_sha256,
+)
 from suiqian.policies.rules import load_rules
 
 MIN_SCORE = 0.95
 
 
-def test_it_has_a_corpus_large_and_varied_enough_to_measure():
-    excerpts = load_corpus()
-    assert len(excerpts) >= 80
-    assert len({e.id for e in excerpts}) == len(excerpts)
-    assert sum(1 for e in excerpts if not e.expected) * 3 >= len(excerpts)
+def test_the_test_split_is_the_one_frozen_before_tuning():
+    assert split_sha256() == TEST_SPLIT_SHA256
+
+
+def test_every_real_excerpt_has_its_source_place_and_labels_and_no_place_is_in_two_splits():
     codes = {r.code for r in load_rules().rules}
-    supports = {code: sum(code in e.expected for e in excerpts) for code in codes}
-    assert all(n >= 5 for n in supports.values()), supports
-    assert set().union(*(e.expected for e in excerpts)) <= codes
+    places_by_split, ids = {}, []
+    for name in SPLITS:
+        excerpts = load_split(name)
+        places_by_split[name] = {e.place for e in excerpts}
+        ids += [e.id for e in excerpts]
+        for e in excerpts:
+            assert e.place and e.source.startswith("http"), e.id
+            assert e.expected <= codes, e.id
+    assert len(ids) == len(set(ids))
+    train, dev, test = (places_by_split[n] for n in SPLITS)
+    assert not (train & dev) and not (train & test) and not (dev & test)
+    total = sum(len(load_split(n)) for n in SPLITS)
+    assert len(load_split("test")) * 10 >= total * 3
 
 
-def test_it_scores_at_least_095_overall_precision_and_recall_on_the_corpus():
-    evaluation = evaluate(load_corpus())
-    overall = evaluation.overall
-    assert overall.precision >= MIN_SCORE and overall.recall >= MIN_SCORE, evaluation.mistakes
+def test_invented_excerpts_are_apart_and_score_at_least_095():
+    invented = load_corpus()
+    real_ids = {e.id for n in SPLITS for e in load_split(n)}
+    assert not real_ids & {e.id for e in invented}
+    assert all(not e.place for e in invented)
+    overall = evaluate(invented).overall
+    assert overall.precision >= MIN_SCORE and overall.recall >= MIN_SCORE

@@ -3,7 +3,7 @@ import zipfile
 
 import pytest
 
-from suiqian.policies.extraction import MAX_DOCX_UNCOMPRESSED, ExtractionError, extract_paragraphs
+from suiqian.policies.extraction import MAX_DOCX_UNCOMPRESSED, ExtractionError, NeedsRecognition, extract_paragraphs
 from suiqian.policies.tests.documents import make_docx, make_pdf, make_scanned_pdf
 
 TEXT = "第一条 随迁子女入学须提供计划生育证明。\n\n第二条 父母一方持有居住证且居住满半年。\n"
@@ -51,8 +51,8 @@ def test_it_detects_the_type_by_content_not_by_name():
     assert extract_paragraphs(make_docx(["持有居住证。"]), "细则.pdf") == ["持有居住证。"]
 
 
-def test_it_refuses_a_scanned_pdf_without_text_layer():
-    with pytest.raises(ExtractionError, match=r"^PDF 没有文字层（可能是扫描件）"):
+def test_it_hands_a_scanned_pdf_without_text_layer_to_ocr():
+    with pytest.raises(NeedsRecognition, match=r"没有文字层（扫描件），需文字识别"):
         extract_paragraphs(make_scanned_pdf(), "扫描件.pdf")
 
 

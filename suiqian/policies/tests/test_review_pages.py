@@ -43,11 +43,13 @@ def test_the_city_sees_the_county_that_differs(client, rules_requirement, city_u
     table = response.context["result"].table
     column = [c.label for c in table.columns].index("社保缴费时间")
     cells = {row.label: row.cells[column] for row in table.rows}
-    assert cells["泽州县"].differs and cells["泽州县"].display == "2年"
-    assert not cells["沁水县"].differs and not cells["阳城县"].differs
-    assert table.differing_labels() == ["泽州县"]
+    # Held against policy first: two years of 社保 breaks it (red, with the clause), not merely differs.
+    assert cells["泽州县"].breaks.code == "SOCIAL_INSURANCE_YEARS_EXCEEDS" and cells["泽州县"].display == "2年"
+    assert not cells["泽州县"].differs
+    assert cells["沁水县"].breaks is None and cells["阳城县"].breaks is None
+    assert table.breaking_labels() == ["泽州县"]
     body = response.content.decode()
-    assert "城区（未报送）" in body and '<span class="badge">不一致</span>' in body
+    assert "城区（未报送）" in body and "违反政策" in body and "《居住证暂行条例》" in body
     client.force_login(county_user)
     assert client.get("/policies/consistency/140500/").status_code == 404
 
@@ -67,3 +69,41 @@ def test_the_review_page_highlights_the_findings(page, live_server, rules_requir
     assert "《居住证暂行条例》" in page.inner_text("#findings") or "晋教基函〔2021〕24号" in page.inner_text("#findings")
     assert page.locator("#approve").count() == 1  # the reviewer sees the findings before deciding
     assert page.outside_requests == []
+
+
+STRICTER = ["第一条 父母一方持有本县居住证满两年，方可申请入学。",
+            "第二条 报名材料：户口簿、居住证、房产证，不接受租房合同。",
+            "第三条 全面落实公民同招，民办学校报名人数超过招生计划的，实行电脑随机录取。"]
+COMPLIANT_WITH_RENTAL = ["第一条 父母一方持有本县居住证，即可申请入学。",
+                         "第二条 报名材料：户口簿、居住证、房产证或租房合同。",
+                         "第三条 全面落实公民同招，民办学校报名人数超过招生计划的，实行电脑随机录取。"]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_consistency_page_never_reds_the_compliant_county(page, live_server, rules_requirement, city_user,
+                                                               tmp_path):
+    upload(rules_requirement, "140521", COMPLIANT_WITH_RENTAL)
+    upload(rules_requirement, "140522", STRICTER)
+    upload(rules_requirement, "140525", STRICTER)
+    login(page, live_server, city_user.username)
+    page.goto(f"{live_server.url}/policies/consistency/140500/")
+    headers = [h.inner_text().split("\n")[0] for h in page.locator("#consistency thead th").all()]
+    compliant = page.locator('#consistency tr[data-county="沁水县"]')
+    assert compliant.get_attribute("data-status") != "breaks"
+    assert compliant.locator("td.cell-breaks").count() == 0
+    assert "符合政策" in compliant.inner_text()
+    rental = headers.index("材料：租房合同/租赁备案")
+    for county in ("阳城县", "泽州县"):
+        row = page.locator(f'#consistency tr[data-county="{county}"]')
+        assert row.get_attribute("data-status") == "breaks"
+        cells = row.locator("td").all()
+        assert "要求" not in cells[rental].inner_text()  # the text refuses rental contracts
+        assert "cell-breaks" in cells[rental].get_attribute("class")
+        permit = cells[headers.index("居住证持有时间")]
+        assert "2年" in permit.inner_text() and "《居住证暂行条例》" in permit.inner_text()
+    assert page.locator('.violations[data-county="泽州县"]').count() == 1
+    assert page.outside_requests == []
+    for width, name in ((1280, "desk"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(tmp_path / f"consistency-{name}.png"), full_page=True)

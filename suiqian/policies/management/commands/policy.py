@@ -3,9 +3,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from suiqian.lib.cli import add_scope_argument, scope_from_options
 from suiqian.policies import ocr
 from suiqian.policies.checker import check_file, check_paragraphs
 from suiqian.policies.extraction import ExtractionError, NeedsRecognition
+from suiqian.policies.feedback import corpus_line
+from suiqian.policies.queries import feedback_in_scope
 from suiqian.policies.rules import RulesError, load_rules
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -13,7 +16,8 @@ SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
 
 class Command(BaseCommand):
-    help = "实施细则审查：check 检查一个或多个文件（.docx、PDF、文本），输出 JSON 或文字"
+    help = ("实施细则审查：check 检查一个或多个文件（.docx、PDF、文本），输出 JSON 或文字；"
+            "feedback export 导出审核人员的反馈（误报、漏报）为语料行（JSON Lines）")
     # Reading files needs neither the database nor the system checks.
     requires_system_checks = []
 
@@ -23,8 +27,26 @@ class Command(BaseCommand):
         check.add_argument("files", nargs="+", metavar="FILE")
         check.add_argument("--format", choices=("json", "text"), default="json",
                            help="json（默认）或 text（便于阅读）")
+        feedback = sub.add_parser("feedback", help="审核人员对自动审查的反馈")
+        feedback_sub = feedback.add_subparsers(dest="feedback_action", required=True)
+        export = feedback_sub.add_parser("export", help="导出为语料行（JSON Lines），供标注后并入下一批语料")
+        export.add_argument("-o", "--output", required=True, metavar="F.jsonl")
+        add_scope_argument(export)
 
-    def handle(self, *args, action, files, format, **options):
+    def handle(self, *args, action, **options):
+        if action == "feedback":
+            return self.export_feedback(options)
+        self.check_files(options["files"], options["format"])
+
+    def export_feedback(self, options):
+        scope = scope_from_options(options)
+        lines = [corpus_line(f) for f in feedback_in_scope(scope).order_by("pk")]
+        with open(options["output"], "w", encoding="utf-8") as out:
+            for line in lines:
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self.stdout.write(f"已导出 {len(lines)} 条反馈到 {options['output']}")
+
+    def check_files(self, files, format):
         try:
             rules = load_rules()
         except RulesError as e:
@@ -81,10 +103,12 @@ def render_text(reports: list[dict]) -> str:
 
 
 def _finding_lines(finding: dict) -> list[str]:
+    label = "需人工核查" if not finding.get("certain", True) else SEVERITY_LABELS.get(finding["severity"], "")
     return [
-        f"  [{SEVERITY_LABELS.get(finding['severity'], finding['severity'])}] 第 {finding['paragraph']} 段"
-        f"第 {finding['start'] + 1}–{finding['end']} 字  {finding['code']}",
+        f"  [{label}] 第 {finding['paragraph']} 段"
+        f"第 {finding['start'] + 1}–{finding['end']} 字  {finding.get('title') or finding['code']}",
         f"    原文：{finding['text']}",
+        f"    触发词：{finding.get('trigger', '')}",
         f"    问题：{finding['rule']}",
         f"    依据：{finding['clause']}",
     ]
