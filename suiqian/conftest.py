@@ -12,7 +12,7 @@ import pytest
 from suiqian.accounts.models import Role
 from suiqian.accounts.services import create_or_update_user
 from suiqian.divisions.models import Division
-from suiqian.divisions.services import load_province
+from suiqian.divisions.services import load_national_root, load_province
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 PASSWORD = "test-pass-8831"
@@ -22,6 +22,14 @@ PASSWORD = "test-pass-8831"
 def shanxi(db):
     load_province("140000")
     return Division.objects.get(code="140000")
+
+
+@pytest.fixture
+def nation(db):
+    """教育部 above Shanxi: the four levels, without loading all 31 provinces."""
+    load_national_root()
+    load_province("140000")
+    return Division.objects.get(code=Division.NATIONAL_CODE)
 
 
 def _unit(code):

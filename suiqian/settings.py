@@ -4,6 +4,8 @@ DATABASE_URL  database (default: SQLite file under var/)
 SECRET_KEY    Django secret (default: generated once into var/secret_key)
 DEBUG         "1" to enable debug mode (off by default)
 ALLOWED_HOSTS comma-separated host names
+DATABASE_REPLICA_URLS  comma-separated PostgreSQL streaming replicas for dashboards, rankings, exports and API reads
+DATABASE_POOLER        "transaction" when connections go through pgbouncer in transaction pooling
 """
 
 import os
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "suiqian.accounts.audit.AuditContextMiddleware",
+    "suiqian.lib.dbrouter.ReplicaMiddleware",
 ]
 
 ROOT_URLCONF = "suiqian.urls"
@@ -105,6 +108,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # waiting, which is not how the platform runs.
     # One per process, so two test runs in one tree do not share (and corrupt) a database file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-suiqian-{os.getpid()}.sqlite3")}
+
+# Read replicas (suiqian/lib/dbrouter.py): aliases replica_1, replica_2, … in the order given.
+for _n, _url in enumerate(u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()):
+    _replica = dj_database_url.parse(_url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"] or "postgresql" not in _replica["ENGINE"]:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS: replicas are PostgreSQL streaming standbys of DATABASE_URL")
+    # A replica that does not answer must cost a page seconds, not minutes; tests read the primary's test
+    # database through it (it arrives by streaming replication, so there is nothing to create).
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_n + 1}"] = _replica
+# Behind pgbouncer in transaction pooling a server-side cursor would outlive its transaction's server connection.
+if os.environ.get("DATABASE_POOLER", "") == "transaction":
+    for _db in DATABASES.values():
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+DATABASE_ROUTERS = ["suiqian.lib.dbrouter.ReplicaRouter"]
+# A replica further behind the primary than this (pg_last_xact_replay_timestamp) is skipped.
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "10"))
+# How long after a user's write their reads stay on the primary (read-your-writes), in seconds.
+DATABASE_REPLICA_PIN = int(os.environ.get("DATABASE_REPLICA_PIN", "30"))
+# How long one replica health check (up, lag) is trusted per process, in seconds.
+DATABASE_REPLICA_CHECK_INTERVAL = float(os.environ.get("DATABASE_REPLICA_CHECK_INTERVAL", "5"))
 
 # Background work (roster imports, dropout detection, large documents, reminders): the database is the queue,
 # `suiqian worker` runs it beside the web server.

@@ -104,5 +104,5 @@ class Scope:
         return self.has_role(Role.ADMIN) and self.sees(unit)
 
     def may_administer_platform(self) -> bool:
-        """The province's 管理员 reach Django's admin (scoped to their province)."""
-        return self.has_role(Role.ADMIN) and (self.is_system or self.unit.level == Division.Level.PROVINCE)
+        """教育部's and a province's 管理员 reach Django's admin (scoped to their country or province)."""
+        return self.has_role(Role.ADMIN) and (self.is_system or self.unit.level <= Division.Level.PROVINCE)

@@ -51,7 +51,7 @@ def trend(scope: Scope, unit: Division) -> list[dict]:
     points = []
     for year in sorted(years_with_data(Scope.system())):
         indicator = _indicator(year)
-        if unit.parent is None or unit.level == Division.Level.PROVINCE:
+        if unit.parent is None or unit.level <= Division.Level.PROVINCE:
             table = indicator_table(scope, unit, year, indicator)
             row = table.total
         else:

@@ -42,7 +42,7 @@ def dashboard(request):
     return render(request, "dashboard/dashboard.html", {
         "unit": unit, "year": year, "years": years_with_data(scope) or [year],
         "data": data,
-        "province_code": unit.path.split("/")[0],
+        "province_code": unit.province_code or "",
         "completeness": dashboard_completeness(scope, unit)})
 
 

@@ -9,9 +9,16 @@ from django.db import transaction
 from .models import Division
 
 DATA_DIR = Path(__file__).parent / "data"
+NATIONAL_CODE = Division.NATIONAL_CODE
 LEVEL_OF_KIND = {
+    Division.Kind.NATIONAL: Division.Level.NATIONAL,
     Division.Kind.PROVINCE: Division.Level.PROVINCE,
+    Division.Kind.AUTONOMOUS_REGION: Division.Level.PROVINCE,
+    Division.Kind.MUNICIPALITY: Division.Level.PROVINCE,
     Division.Kind.CITY: Division.Level.CITY,
+    Division.Kind.AUTONOMOUS_PREFECTURE: Division.Level.CITY,
+    Division.Kind.PREFECTURE: Division.Level.CITY,
+    Division.Kind.LEAGUE: Division.Level.CITY,
     Division.Kind.DISTRICT: Division.Level.COUNTY,
     Division.Kind.COUNTY: Division.Level.COUNTY,
     Division.Kind.COUNTY_CITY: Division.Level.COUNTY,
@@ -27,6 +34,11 @@ class LoadResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+
+
+def province_codes() -> list[str]:
+    """Province-level codes that have a data file (the national root is not one of them)."""
+    return sorted(p.stem for p in DATA_DIR.glob("*.json") if p.stem != NATIONAL_CODE)
 
 
 def data_file_for(province_code: str) -> Path:
@@ -54,6 +66,13 @@ def _validate(units: list[dict]) -> None:
         seen.add(key)
 
 
+def _root_parent(unit: dict) -> Division | None:
+    """A province file's top unit hangs below 教育部 once the national root is loaded; alone, it is the root."""
+    if LEVEL_OF_KIND[unit["kind"]] != Division.Level.PROVINCE:
+        return None
+    return Division.objects.filter(level=Division.Level.NATIONAL, valid_to__isnull=True).first()
+
+
 @transaction.atomic
 def load_divisions(path: Path) -> LoadResult:
     """Load a division file idempotently: units are matched on (code, valid_to) and updated in place."""
@@ -64,12 +83,14 @@ def load_divisions(path: Path) -> LoadResult:
     saved: dict[str, Division] = {}
     # Parents first: a unit's path is built from its parent's.
     for u in sorted(units, key=lambda u: (LEVEL_OF_KIND[u["kind"]], u["code"])):
-        parent = saved.get(u["parent"]) if u.get("parent") else None
+        parent = saved.get(u["parent"]) if u.get("parent") else _root_parent(u)
         if u.get("parent") and parent is None:
             parent = Division.objects.get(code=u["parent"], valid_to__isnull=True)
+        # "山西省", not "全国山西省": the country is not part of a unit's written name.
+        above = parent.full_name if parent and parent.level != Division.Level.NATIONAL else ""
         fields = {
             "name": u["name"],
-            "full_name": (parent.full_name if parent else "") + u["name"],
+            "full_name": above + u["name"],
             "kind": u["kind"],
             "level": LEVEL_OF_KIND[u["kind"]],
             "parent": parent,
@@ -98,3 +119,20 @@ def load_divisions(path: Path) -> LoadResult:
 
 def load_province(province_code: str) -> LoadResult:
     return load_divisions(data_file_for(province_code))
+
+
+def load_national_root() -> LoadResult:
+    """教育部 alone; provinces loaded after it (or again) hang below it."""
+    return load_divisions(DATA_DIR / f"{NATIONAL_CODE}.json")
+
+
+@transaction.atomic
+def load_national() -> LoadResult:
+    """教育部 and every province below it (`divisions load --province all`)."""
+    total = load_national_root()
+    for code in province_codes():
+        result = load_province(code)
+        total.created += result.created
+        total.updated += result.updated
+        total.unchanged += result.unchanged
+    return total

@@ -39,7 +39,7 @@ def home(request):
 def unit_page(request, code, status=200, raw=None, errors=None):
     scope, unit, year = _scope_unit_year(request, code)
     context = {"unit": unit, "year": year, "years": sorted({year, *queries.years()}, reverse=True),
-               "title": figures().title, "may_import": scope.may_fill(unit) and unit.level != Division.Level.PROVINCE}
+               "title": figures().title, "may_import": scope.may_fill(unit) and unit.level in (Division.Level.CITY, Division.Level.COUNTY)}
     if unit.level == Division.Level.COUNTY:
         record = queries.record_of(unit, year)
         values = record.value_map() if record else {}

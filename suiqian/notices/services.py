@@ -149,8 +149,12 @@ def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao
     for r in queries.requirements_for(parent, unit):
         units = []
         if r.document_type == Requirement.DocumentType.KEY_COUNTY_PLAN:
-            # 一县一案 goes only to the key-supervision counties below, never to every county.
-            units = list(Division.objects.filter(parent=unit, key_listings__year=r.due_date.year).distinct())
+            # 一县一案 goes only towards the key-supervision counties below, never to every county: from 教育部
+            # to their provinces, from a province to their cities, from a city to the counties themselves.
+            listed = set(Division.objects.filter(path__startswith=unit.path, key_listings__year=r.due_date.year)
+                         .values_list("path", flat=True))
+            units = [c for c in Division.objects.filter(parent=unit).current()
+                     if any(path.startswith(c.path) for path in listed)]
             if not units:
                 continue
         specs.append(RequirementSpec(title=r.title, kind=r.kind, document_type=r.document_type, form=r.form,

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from suiqian.accounts.scope import Scope
+from suiqian.divisions.models import Division
 from suiqian.lib.http import table_download
 from suiqian.policies import ocr
 
@@ -100,8 +101,8 @@ def notice_forward(request, pk):
         raise PermissionDenied("只有本单位的管理员或审核员可以转发")
     requirements = queries.requirements_for(parent, own)
     context = {"parent": parent, "requirements": requirements, "contact_rows": range(3), "post": request.POST,
-               "default_title": f"关于转发{parent.issuer.name}教育厅《{parent.title}》的通知"
-               if parent.issuer.level == 1 else f"关于转发《{parent.title}》的通知"}
+               "default_title": f"关于转发{parent.issuer.bureau_name}《{parent.title}》的通知"
+               if parent.issuer.level <= Division.Level.PROVINCE else f"关于转发《{parent.title}》的通知"}
     if request.method == "POST":
         try:
             due = {r.pk: forms.parse_date(request.POST.get(f"due-{r.pk}"), f"事项“{r.title}”")

@@ -15,7 +15,7 @@ import yaml
 from . import rules as rule_engine
 
 FORMS_DIR = Path(__file__).parent / "forms"
-LEVELS = ("province", "city", "county")
+LEVELS = ("national", "province", "city", "county")
 AGGREGATIONS = ("sum", "count_children", "supplied", "none")
 SEVERITIES = ("error", "warning")
 PART_LABELS = {"primary": "小学", "junior": "初中", "total": "合计"}

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
@@ -17,7 +17,9 @@ from . import suppliers
 from .models import DataValue, FormDefinition, Indicator, NationalRatio, PublishedValue, Report
 
 HUNDRED = Decimal(100)
-LEVEL_NAMES = {Division.Level.PROVINCE: "province", Division.Level.CITY: "city", Division.Level.COUNTY: "county"}
+LEVEL_NAMES = {Division.Level.NATIONAL: "national", Division.Level.PROVINCE: "province", Division.Level.CITY: "city",
+               Division.Level.COUNTY: "county"}
+CHILD_LABELS = {Division.Level.NATIONAL: "省（区、市）", Division.Level.PROVINCE: "市"}
 
 
 def percent(numerator: int, denominator: int) -> Decimal | None:
@@ -206,6 +208,17 @@ def approved_sums_by_parent(year: int, parent_of: dict[int, int],
     return {parent: dict(sums) for parent, sums in out.items()}
 
 
+def _summed_units(form: FormDefinition, unit: Division, children: list[Division]) -> dict[int, int]:
+    """Whose approved forms make up `unit`'s sums (unit id → unit.pk): its children's, and for a child that
+    fills nothing at its level (a province under 教育部) that child's children's instead."""
+    passing_on = [c for c in children if not fields_of(form, c)]
+    units = {c.pk: unit.pk for c in children if c not in passing_on}
+    if passing_on:
+        below = Division.objects.filter(parent__in=passing_on).existing_in(form.year).values_list("pk", flat=True)
+        units.update(dict.fromkeys(below, unit.pk))
+    return units
+
+
 def rollup(scope: Scope, unit: Division, form: FormDefinition) -> Rollup:
     """A unit's values summed from its children's approved forms, with who is missing."""
     if not scope.sees(unit):
@@ -213,7 +226,7 @@ def rollup(scope: Scope, unit: Division, form: FormDefinition) -> Rollup:
     children = list(Division.objects.filter(parent=unit).existing_in(form.year))
     reports = {r.unit_id: r for r in Report.objects.filter(form=form, unit__in=children)
                .only("unit_id", "status", "submitted_at", "form_id")}
-    sums = approved_sums_by_parent(form.year, {c.pk: unit.pk for c in children}).get(unit.pk, {})
+    sums = approved_sums_by_parent(form.year, _summed_units(form, unit, children)).get(unit.pk, {})
     values = {}
     for f in form.parsed.fields:
         if f.aggregation == "sum":
@@ -273,7 +286,7 @@ class IndicatorTable:
 
     @property
     def child_label(self) -> str:
-        return "市" if self.parent.level == Division.Level.PROVINCE else "县（市、区）"
+        return CHILD_LABELS.get(self.parent.level, "县（市、区）")
 
     @property
     def title(self) -> str:
@@ -303,7 +316,8 @@ def _sum_fields(values: dict[str, int], codes: list[str]) -> int | None:
 
 def unit_values(parent: Division, year: int, fields: list[str]) -> dict[int, tuple[dict[str, int], str]]:
     """For each child of `parent`: its values and their basis, preferring its own approved form,
-    then the sum of its children's approved forms, then published figures. A fixed number of queries."""
+    then the sum of its children's approved forms, then published figures, then the sum of its children's
+    published figures (附件1 gives cities: a province's row in 教育部's table). A fixed number of queries."""
     grandchildren = dict(Division.objects.filter(parent__parent=parent).values_list("pk", "parent_id"))
     own: dict[int, dict[str, int]] = defaultdict(dict)
     for v in DataValue.objects.filter(report__year=year, report__status=Report.Status.APPROVED,
@@ -315,9 +329,14 @@ def unit_values(parent: Division, year: int, fields: list[str]) -> dict[int, tup
     for p in PublishedValue.objects.filter(year=year, unit__parent=parent, field__in=fields
                                            ).values("unit_id", "field", "value"):
         published[p["unit_id"]][p["field"]] = p["value"]
+    published_below: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for p in PublishedValue.objects.filter(year=year, unit_id__in=list(grandchildren), field__in=fields
+                                           ).values("unit_id", "field", "value"):
+        published_below[grandchildren[p["unit_id"]]][p["field"]] += p["value"]
     out = {}
-    for unit_id in set(own) | set(below) | set(published):
-        for basis, source in (("已审核填报", own), ("下级汇总", below), ("公布数据", published)):
+    for unit_id in set(own) | set(below) | set(published) | set(published_below):
+        for basis, source in (("已审核填报", own), ("下级汇总", below), ("公布数据", published),
+                              ("公布数据汇总", published_below)):
             if all(source.get(unit_id, {}).get(f) is not None for f in fields):
                 out[unit_id] = (source[unit_id], basis)
                 break
@@ -353,8 +372,8 @@ def indicator_table(scope: Scope, parent: Division, year: int, indicator: Indica
     total = IndicatorRow(parent, parent.name,
                          sum(r.numerator for r in with_data) if with_data else None,
                          sum(r.denominator for r in with_data) if with_data else None, national_value, "合计")
-    sources = sorted(set(PublishedValue.objects.filter(year=year, unit__parent=parent)
-                         .values_list("source", flat=True)))
+    below = Q(unit__parent=parent) | Q(unit__parent__parent=parent)
+    sources = sorted(set(PublishedValue.objects.filter(below, year=year).values_list("source", flat=True)))
     return IndicatorTable(parent, year, indicator, with_data + [r for r in rows if not r.has_data], total,
                           national, sources)
 

@@ -250,8 +250,7 @@ def open_cases_by_unit(scope: Scope, *, term: Term | str | None = None, level: i
         qs = qs.filter(term=Term.parse(term).code)
     totals: Counter = Counter()
     for path, n in qs.values_list("unit__path").annotate(n=Count("pk")).values_list("unit__path", "n"):
-        codes = [c for c in path.split("/") if c]
-        totals[codes[min(level, len(codes)) - 1]] += n
+        totals[Division.code_at_level(path, level)] += n
     return dict(totals)
 
 

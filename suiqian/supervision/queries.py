@@ -88,7 +88,7 @@ def key_counties(scope: Scope, year: int) -> list[KeyCountyStatus]:
         plans = list(DocumentSubmission.objects.filter(
             requirement__document_type=Requirement.DocumentType.KEY_COUNTY_PLAN,
             unit__in=[county, county.parent]).select_related("unit", "requirement__notice").order_by("-submitted_at"))
-        filed = any(p.status == "approved" and p.requirement.notice.issuer.level == Division.Level.PROVINCE
+        filed = any(p.status == "approved" and p.requirement.notice.issuer.level <= Division.Level.PROVINCE
                     for p in plans)
         notes = list(ProgressNote.objects.filter(unit=county, year=year).select_related("author"))
         out.append(KeyCountyStatus(listing, plans, filed, notes))

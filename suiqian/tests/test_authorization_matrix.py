@@ -1,7 +1,7 @@
 """Who may do what, for every URL pattern and API operation.
 
-Users of each role (填报员, 审核员, 管理员, 查看) at province, city and county level act on their own
-unit, a child, a sibling and their parent, and anonymously. The endpoints are read from the URL
+Users of each role (填报员, 审核员, 管理员, 查看) at the four levels — 教育部, province, city and county — act
+on their own unit, a child, a sibling and their parent, and anonymously. The endpoints are read from the URL
 configuration: a new endpoint without an entry in ENDPOINTS fails `test_every_endpoint_has_an_entry`.
 Allowed means the request got past authorization (2xx, a redirect that is not to the login page,
 or a domain refusal: 400/409/422). Denied means 401/403/404 or a redirect to the login page.
@@ -30,9 +30,10 @@ from suiqian.reporting.models import FormDefinition
 from suiqian.supervision import services as supervision
 
 ROLES = [Role.FILLER, Role.REVIEWER, Role.ADMIN, Role.VIEWER]
-# Units of the world: the province, two cities, two counties of the first city and one of the second.
-P, C, C2, K, K2, K3 = "140000", "140500", "140100", "140525", "140521", "140105"
-RELATIONS = {P: {"own": P, "child": C}, C: {"own": C, "child": K, "sibling": C2, "parent": P},
+# Units of the world: 教育部, the province, two cities, two counties of the first city and one of the second.
+N, P, C, C2, K, K2, K3 = "100000", "140000", "140500", "140100", "140525", "140521", "140105"
+RELATIONS = {N: {"own": N, "child": P}, P: {"own": P, "child": C, "parent": N},
+             C: {"own": C, "child": K, "sibling": C2, "parent": P},
              K: {"own": K, "sibling": K2, "parent": C}}
 
 
@@ -66,16 +67,23 @@ def build_world() -> World:
     form = FormDefinition.objects.get(code="summary-2021")
     province_notice = Notice.objects.get(wenhao="晋教基函〔2021〕24号")
     taiyuan = notices.forward_notice(system, None, province_notice, unit(C2), wenhao="并教基函〔2021〕1号", title="转发")
-    notice_of = {P: province_notice, C: Notice.objects.get(wenhao="晋市教基函字(2021)25号"), C2: taiyuan}
+    ministry_notice = notices.publish_notice(system, None, notices.create_notice(
+        system, None, unit(N), wenhao="教基厅函〔2021〕1号", title="随迁子女入学工作",
+        requirements=[notices.RequirementSpec(title="实施细则汇总", kind=Requirement.Kind.DOCUMENT,
+                                              due_date=dt.date(2021, 8, 31), document_type="enrollment_rules")]))
+    notice_of = {N: ministry_notice, P: province_notice, C: Notice.objects.get(wenhao="晋市教基函字(2021)25号"),
+                 C2: taiyuan}
     rules = {code: Requirement.objects.get(notice=notice_of[code[:4] + "00" if code[4:] != "00" else P],
                                            document_type="enrollment_rules")
              for code in (C, C2, K, K2, K3)}
+    rules[P] = ministry_notice.requirements.get()
     submissions, inspections = {}, {}
-    for code in (C, C2, K, K2, K3):
-        # Cities near their 2020 size, so the ±30 % warning does not stop the submission.
-        values = county_values(25 if code in (C, C2) else 1)
-        report = reporting.save_values(system, None, form, unit(code), values)
-        reporting.submit_report(system, None, report)
+    for code in (P, C, C2, K, K2, K3):
+        if code != P:  # a province fills no form of its own
+            # Cities near their 2020 size, so the ±30 % warning does not stop the submission.
+            values = county_values(25 if code in (C, C2) else 1)
+            report = reporting.save_values(system, None, form, unit(code), values)
+            reporting.submit_report(system, None, report)
         submissions[code] = notices.submit_document(system, None, rules[code], unit(code), "细则".encode(), "a.txt")
         as_recognized_scan(submissions[code])
         inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
@@ -83,15 +91,16 @@ def build_world() -> World:
     for code in (K, K2, K3):  # each county's 教育事业统计, submitted for its city to review
         figures = {f.code: "0" for f in edustats.figures().fields}
         edustats.submit(system, None, edustats.save_figures(system, None, unit(code), 2021, figures))
-    ranking = supervision.publish_ranking(system, None, unit(P), 2020)
+    # 教育部's ranking of the provinces: Shanxi's row summed from the cities' published 附件1.
+    rankings = {code: supervision.publish_ranking(system, None, unit(code), 2020) for code in (N, P)}
     jobs, cases = roster_objects()
     users = {}
-    for code in (P, C, K):
+    for code in (N, P, C, K):
         for role in ROLES:
             users[(code, role)] = make_user(code, roles=[role], username=f"{role}-{code}")
     tokens = {u.username: create_token(u, "matrix")[1] for u in users.values()}
     return World(form=form, notices=notice_of, rules=rules, submissions=submissions, inspections=inspections,
-                 rankings={P: ranking}, attachments={P: province_notice.attachments.first()}, jobs=jobs, cases=cases,
+                 rankings=rankings, attachments={P: province_notice.attachments.first()}, jobs=jobs, cases=cases,
                  tokens=tokens)
 
 
@@ -122,7 +131,7 @@ def roster_objects():
     from suiqian.rosters.models import DropoutCase, ImportJob
 
     jobs, cases = {}, {}
-    for code in (P, C, C2, K, K2, K3):
+    for code in (N, P, C, C2, K, K2, K3):
         relative = f"rosters/bad-{code}.csv"
         path = Path(settings.MEDIA_ROOT) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -298,7 +307,7 @@ def expected(rule: str, role: str | None, level_code: str, relation: str, target
         "supervise": relation == "child" and supervisor,
         "notice": relation in ("own", "child", "parent"),
         "forward": relation in ("own", "child", "parent") and supervisor,
-        "province_admin": role == Role.ADMIN and level_code == P,
+        "province_admin": role == Role.ADMIN and level_code in (N, P),
         "nothing": False,
     }[rule]
 
@@ -344,7 +353,7 @@ def test_every_endpoint_has_an_entry(db):
     assert not set(ENDPOINTS) - endpoint_names(), "entries for endpoints that no longer exist"
 
 
-def test_the_authorization_matrix(client, shanxi):
+def test_the_authorization_matrix(client, nation):
     world = build_world()
     from suiqian.accounts.models import User
 
@@ -374,11 +383,11 @@ def test_the_authorization_matrix(client, shanxi):
     assert not failures, f"{len(failures)} of {checked} checks failed:\n" + "\n".join(failures[:80])
 
 
-def test_the_admin_is_for_province_administrators_only(client, shanxi):
+def test_the_admin_is_for_ministry_and_province_administrators_only(client, nation):
     for level_code in RELATIONS:
         for role in ROLES:
             client.force_login(make_user(level_code, roles=[role], username=f"adm-{role}-{level_code}"))
             ok = client.get("/admin/").status_code == 200
-            assert ok == (role == Role.ADMIN and level_code == P), (role, level_code)
+            assert ok == (role == Role.ADMIN and level_code in (N, P)), (role, level_code)
     client.logout()
     assert client.get("/admin/").status_code == 302

@@ -112,7 +112,10 @@
     a.href = charts[a.dataset.png].getDataURL({type: "png", pixelRatio: 2, backgroundColor: "#fff"});
     a.download = current.unit.name + "-" + a.dataset.png + ".png";
   }));
-  fetch(root.dataset.mapUrl, {credentials: "same-origin"}).then((r) => r.json()).then((g) => {
+  // 教育部's dashboard has no map file (maps are per province): the map stays empty, the rest works.
+  const map = root.dataset.mapUrl ? fetch(root.dataset.mapUrl, {credentials: "same-origin"}).then((r) => r.json())
+    : Promise.resolve({type: "FeatureCollection", features: []});
+  map.then((g) => {
     geo = g;
     draw(current);
     root.dataset.ready = "1";

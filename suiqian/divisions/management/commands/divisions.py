@@ -9,7 +9,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         load = sub.add_parser("load", help="载入区划数据文件")
-        load.add_argument("--province", default="140000", help="省级代码（默认 140000 山西省）")
+        load.add_argument("--province", default="140000", help="省级代码（默认 140000 山西省）；all 载入教育部及全部 31 个省级单位")
         load.add_argument("--file", help="自定义区划数据文件（JSON）")
         counts = sub.add_parser("counts", help="各市县级单位数")
         counts.add_argument("--province", default="140000")
@@ -18,8 +18,10 @@ class Command(BaseCommand):
     def handle(self, *args, action, **opts):
         try:
             if action == "load":
-                path = opts["file"] or services.data_file_for(opts["province"])
-                result = services.load_divisions(path)
+                if opts["province"] == "all" and not opts["file"]:
+                    result = services.load_national()
+                else:
+                    result = services.load_divisions(opts["file"] or services.data_file_for(opts["province"]))
                 self.stdout.write(f"区划已载入：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}")
             else:
                 province = queries.get_current(opts["province"])
