@@ -38,8 +38,9 @@ def home(request):
 @login_required
 def unit_page(request, code, status=200, raw=None, errors=None):
     scope, unit, year = _scope_unit_year(request, code)
+    may_import = scope.may_fill(unit) and unit.level in (Division.Level.CITY, Division.Level.COUNTY)
     context = {"unit": unit, "year": year, "years": sorted({year, *queries.years()}, reverse=True),
-               "title": figures().title, "may_import": scope.may_fill(unit) and unit.level in (Division.Level.CITY, Division.Level.COUNTY)}
+               "title": figures().title, "may_import": may_import}
     if unit.level == Division.Level.COUNTY:
         record = queries.record_of(unit, year)
         values = record.value_map() if record else {}
