@@ -20,6 +20,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/data", dashboard.dashboard_json, name="dashboard_data"),
     path("dashboard/ranking.xlsx", dashboard.ranking_xlsx, name="ranking_xlsx"),
+    path("dashboard/trend.xlsx", dashboard.trend_xlsx, name="trend_xlsx"),
     path("maps/<str:code>.geojson", dashboard.map_file, name="map_file"),
     path("login/", accounts.login, name="login"),
     path("logout/", accounts.logout, name="logout"),

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -93,6 +93,42 @@ class ReasonIn(Schema):
 
 class SubmitIn(Schema):
     explanations: dict[str, str] = {}
+    incomplete_reason: str = ""  # required when a city's or province's roll-up leaves out units below it
+
+
+class CoverageOut(Schema):
+    included: int
+    expected: int
+    complete: bool
+    text: str
+
+
+class EnrollmentRowOut(Schema):
+    code: str
+    name: str
+    numerator: int | None
+    denominator: int | None
+    ratio: str | None
+    against_national: str
+    basis: str
+    coverage: CoverageOut | None  # null for a county: nothing below it
+
+
+class EnrollmentTableOut(Schema):
+    unit: str
+    year: int
+    indicator: str
+    numerator_label: str
+    denominator_label: str
+    national_ratio: str | None
+    rows: list[EnrollmentRowOut]
+    total: EnrollmentRowOut
+
+
+def _row_out(row) -> dict:
+    return {"code": row.unit.code, "name": row.name, "numerator": row.numerator, "denominator": row.denominator,
+            "ratio": None if row.ratio is None else str(row.ratio), "against_national": row.against_national_text,
+            "basis": row.basis, "coverage": row.coverage.as_dict() if row.coverage else None}
 
 
 def _scope(request) -> Scope:
@@ -191,7 +227,8 @@ TRANSITION_RESPONSES = responses(ReportOut)
 @api.post("/forms/{code}/reports/{unit_code}/submit", response=TRANSITION_RESPONSES, summary="上报")
 def submit(request, code: str, unit_code: str, body: SubmitIn):
     return _transition(request, code, unit_code,
-                       lambda s, u, r: services.submit_report(s, u, r, body.explanations))
+                       lambda s, u, r: services.submit_report(s, u, r, body.explanations,
+                                                              incomplete_reason=body.incomplete_reason))
 
 
 @api.post("/forms/{code}/reports/{unit_code}/approve", response=TRANSITION_RESPONSES, summary="审核通过")
@@ -214,3 +251,14 @@ def unlock(request, code: str, unit_code: str, body: ReasonIn):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(request, {"detail": str(exc) or "不存在或不在权限范围内"}, status=404)
+
+
+@api.get("/stats/enrollment", response=responses(EnrollmentTableOut), summary="附件1：下级单位比例排名（含纳入情况）")
+def enrollment_table(request, unit: str, year: int = Query(..., ge=queries.FIRST_YEAR, le=queries.LAST_YEAR)):
+    scope = _scope(request)
+    table = queries.indicator_table(scope, scope.get_unit(unit, year), year)
+    ind = table.indicator
+    return {"unit": table.parent.code, "year": year, "indicator": ind.label if ind else "",
+            "numerator_label": ind.numerator_label if ind else "", "denominator_label": ind.denominator_label if ind else "",
+            "national_ratio": str(table.national_ratio.ratio) if table.national_ratio else None,
+            "rows": [_row_out(r) for r in table.rows], "total": _row_out(table.total)}

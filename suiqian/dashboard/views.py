@@ -1,5 +1,5 @@
 import json
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 
 from django.conf import settings
@@ -11,12 +11,12 @@ from django.urls import reverse
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.edustats.queries import attention as statistics_attention
-from suiqian.lib.http import table_download
+from suiqian.lib.http import refuse, table_download
 from suiqian.notices.queries import attention as notice_attention
 from suiqian.notices.queries import dashboard_completeness
-from suiqian.reporting.queries import attention, indicator_table, requested_year, years_with_data
+from suiqian.reporting.queries import YearError, attention, indicator_table, requested_year, years_with_data
 
-from .queries import dashboard_data
+from .queries import dashboard_data, trend_table
 
 @login_required
 def home(request):
@@ -34,19 +34,34 @@ def _unit_and_year(request, scope: Scope) -> tuple[Division, int]:
     return scope.get_unit(code, year), year
 
 
+def _refusing_bad_years(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except YearError as e:
+            return refuse(request, str(e))
+    return wrapper
+
+
 @login_required
+@_refusing_bad_years
 def dashboard(request):
     scope = Scope.of(request.user)
     unit, year = _unit_and_year(request, scope)
     data = dashboard_data(scope, unit, year)
+    years = years_with_data(scope)
     return render(request, "dashboard/dashboard.html", {
-        "unit": unit, "year": year, "years": years_with_data(scope) or [year],
-        "data": data,
+        "unit": unit, "year": year, "years": sorted(set(years) | {year}, reverse=True),
+        "year_has_data": year in years, "data": data, "headline": data["headline"],
+        "parent": unit.parent if data["unit"]["parent"] else None,
+        "has_children": unit.level != Division.Level.COUNTY,
         "province_code": unit.province_code or "",
         "completeness": dashboard_completeness(scope, unit)})
 
 
 @login_required
+@_refusing_bad_years
 def dashboard_json(request):
     scope = Scope.of(request.user)
     unit, year = _unit_and_year(request, scope)
@@ -54,12 +69,21 @@ def dashboard_json(request):
 
 
 @login_required
+@_refusing_bad_years
 def ranking_xlsx(request):
     scope = Scope.of(request.user)
     unit, year = _unit_and_year(request, scope)
     if unit.level == Division.Level.COUNTY:
         raise Http404("县级单位没有下级排名")
     return table_download(indicator_table(scope, unit, year).as_table(), "xlsx")
+
+
+@login_required
+@_refusing_bad_years
+def trend_xlsx(request):
+    scope = Scope.of(request.user)
+    unit, _ = _unit_and_year(request, scope)
+    return table_download(trend_table(scope, unit), "xlsx")
 
 
 @login_required

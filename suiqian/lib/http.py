@@ -3,6 +3,7 @@
 from urllib.parse import quote
 
 from django.http import HttpResponse
+from django.shortcuts import render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -19,3 +20,8 @@ def table_download(table, fmt: str) -> HttpResponse:
     if fmt == "csv":
         return download(table.to_csv(bom=True), f"{table.title}.csv", CSV)
     return download(table.to_xlsx(), f"{table.title}.xlsx", XLSX)
+
+
+def refuse(request, message: str, status: int = 400) -> HttpResponse:
+    """A parameter the page cannot honour: say so, rather than show something else."""
+    return render(request, "refused.html", {"message": message}, status=status)

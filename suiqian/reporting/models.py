@@ -1,7 +1,20 @@
-from functools import cached_property
+import json
+from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.db import models
+
+from .formspec import parse_form_spec
+
+
+def parsed_spec(spec: dict):
+    """A form file parsed once per process and content, not once per request (every request reads the form)."""
+    return _parse(json.dumps(spec, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=32)
+def _parse(text: str):
+    return parse_form_spec(json.loads(text))
 
 
 class FormDefinition(models.Model):
@@ -23,9 +36,7 @@ class FormDefinition(models.Model):
 
     @cached_property
     def parsed(self):
-        from .formspec import parse_form_spec
-
-        return parse_form_spec(self.spec)
+        return parsed_spec(self.spec)
 
 
 class Report(models.Model):
@@ -55,6 +66,9 @@ class Report(models.Model):
     cell_comments = models.JSONField("单元格批注", default=dict, blank=True)
     returned_values = models.JSONField("退回时的数据", default=dict, blank=True)
     explanations = models.JSONField("警告说明", default=dict, blank=True)
+    # A roll-up submitted before every unit below was approved: what it covered then, and why it went up anyway.
+    incomplete_reason = models.TextField("汇总不完整的上报原因", blank=True)
+    submitted_coverage = models.JSONField("上报时的下级覆盖", default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -68,6 +82,11 @@ class Report(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
+
+    @property
+    def submitted_coverage_text(self) -> str:
+        c = self.submitted_coverage
+        return f"已纳入 {c['included']} / 应纳入 {c['expected']}" if c else ""
 
     def value_map(self) -> dict[str, int | None]:
         return {v.field: v.value for v in self.values.all()}

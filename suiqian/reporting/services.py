@@ -71,6 +71,10 @@ class ImportProblem:
     message: str
 
 
+class IncompleteRollup(ReportError):
+    """A roll-up whose units below are not all approved: it goes up only with a written reason."""
+
+
 class ImportFailed(ReportError):
     def __init__(self, problems: list[ImportProblem]):
         self.problems = problems
@@ -226,8 +230,10 @@ def save_values(scope: Scope, user, form: FormDefinition, unit: Division, raw: d
 
 
 @transaction.atomic
-def submit_report(scope: Scope, user, report: Report, explanations: dict[str, str] | None = None) -> Report:
-    """上报: every field filled, no rule error, every warning explained."""
+def submit_report(scope: Scope, user, report: Report, explanations: dict[str, str] | None = None,
+                  incomplete_reason: str = "") -> Report:
+    """上报: every field filled, no rule error, every warning explained; a roll-up missing units below it
+    only with a written reason, which the reviewer above sees beside the numbers."""
     require_fill(scope, report.unit)
     report = Report.objects.select_for_update().select_related("form", "unit").get(pk=report.pk)
     if report.status == Report.Status.SUBMITTED:
@@ -243,9 +249,26 @@ def submit_report(scope: Scope, user, report: Report, explanations: dict[str, st
     unexplained = [w for w in check.warnings if w.key not in explanations]
     if unexplained:
         raise RulesFailed(unexplained, "以下警告需要填写说明后才能上报：" + "；".join(w.message for w in unexplained))
+    coverage = _rollup_coverage(report)
+    reason = (incomplete_reason or "").strip()
+    if coverage is not None and not coverage.complete and not reason:
+        raise IncompleteRollup(f"下级尚未全部审核通过（{coverage.text}），本表的汇总不完整："
+                               "确需现在上报，请勾选确认并填写原因")
+    incomplete = coverage is not None and not coverage.complete
     _transition(report, user, ReportEvent.Action.SUBMIT, Report.Status.SUBMITTED,
-                explanations={w.key: explanations[w.key] for w in check.warnings})
+                comment=f"汇总不完整（{coverage.text}）：{reason}" if incomplete else "",
+                explanations={w.key: explanations[w.key] for w in check.warnings},
+                incomplete_reason=reason if incomplete else "",
+                submitted_coverage={"included": coverage.included, "expected": coverage.expected}
+                if coverage is not None else {})
     return report
+
+
+def _rollup_coverage(report: Report) -> queries.Coverage | None:
+    """How many units below a city's or province's form include, counting approved reports; None for a county."""
+    if report.unit.level == Division.Level.COUNTY:
+        return None
+    return queries.rollups(Scope.system(), report.form, [report.unit])[report.unit.pk].coverage
 
 
 def _transition(report: Report, user, action: str, to_status: str, *, comment: str = "",

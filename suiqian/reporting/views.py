@@ -6,11 +6,11 @@ from django.views.decorators.http import require_POST
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
-from suiqian.lib.http import XLSX, download, table_download
+from suiqian.lib.http import XLSX, download, refuse, table_download
 
 from . import queries, services
 from .models import FormDefinition
-from .queries import indicator_table, requested_year, years_with_data
+from .queries import YearError, indicator_table, requested_year, years_with_data
 
 
 
@@ -22,7 +22,11 @@ def _int_or_none(value):
 def enrollment_table(request):
     scope = Scope.of(request.user)
     years = years_with_data(scope) or [2020]
-    year = requested_year(scope, request.GET.get("year"), 2020)
+    try:
+        year = requested_year(scope, request.GET.get("year"), 2020)
+    except YearError as e:
+        return refuse(request, str(e))
+    years = sorted(set(years) | {year}, reverse=True)
     default_code = scope.unit.code if not scope.is_system else "140000"
     unit = scope.get_unit(request.GET.get("unit") or default_code, year)
     table = indicator_table(scope, unit, year)
@@ -103,7 +107,9 @@ def form_save(request, code, unit_code):
 def form_submit(request, code, unit_code):
     def submit(scope, form, unit):
         explanations = {k[len("explain:"):]: v for k, v in request.POST.items() if k.startswith("explain:")}
-        services.submit_report(scope, request.user, _report(form, unit), explanations)
+        confirmed = request.POST.get("confirm_incomplete") == "1"
+        reason = request.POST.get("incomplete_reason", "") if confirmed else ""
+        services.submit_report(scope, request.user, _report(form, unit), explanations, incomplete_reason=reason)
         return "已上报，等待上级审核"
     return _act(request, submit, code, unit_code)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -273,20 +274,30 @@ def latest_detection(term: Term) -> DetectionRun | None:
     return DetectionRun.objects.filter(term=term.code).first()
 
 
+CHINA = ZoneInfo("Asia/Shanghai")
 CASE_COLUMNS = [Column("身份证号（已隐去部分）", width=22), Column("姓名", width=10), Column("最后在册县区代码"),
                 Column("最后在册县区"), Column("最后在读学校", width=26), Column("年级", width=6),
-                Column("状态", width=18), Column("转入县区代码"), Column("未在册学期"), Column("发现时间", width=18)]
+                Column("状态", width=18), Column("转入县区代码"), Column("未在册学期", width=16), Column("发现时间（北京时间）", width=20)]
+
+
+def _beijing(moment) -> str:
+    """Exports carry the time the pages show: China Standard Time, not the database's UTC."""
+    return timezone.localtime(moment, CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def _term_label(code: str) -> str:
+    return Term.parse(code).label
 
 
 def cases_table(scope: Scope, term: Term, qs: QuerySet[DropoutCase], *, include_transfers: bool = False) -> Table:
     """One row per case; with `include_transfers`, transfers within the platform follow as 已转学（平台内）."""
     rows = [[c.id_masked, c.name, c.unit.code, c.unit.name, c.school, c.grade, c.get_status_display(),
-             c.new_unit.code if c.new_unit else "", c.term, c.opened_at.strftime("%Y-%m-%d %H:%M")]
+             c.new_unit.code if c.new_unit else "", _term_label(c.term), _beijing(c.opened_at)]
             for c in qs]
     if include_transfers:
         label = CaseStatus.TRANSFERRED.label
         rows += [[t.id_masked, t.name, t.from_unit.code, t.from_unit.name, t.from_school, t.from_grade, label,
-                  t.to_unit.code, t.term, t.detected_at.strftime("%Y-%m-%d %H:%M")]
+                  t.to_unit.code, _term_label(t.term), _beijing(t.detected_at)]
                  for t in visible_transfers(scope, term)]
     return Table(f"{term.label}疑似辍学个案", CASE_COLUMNS, rows)
 

@@ -5,6 +5,11 @@ from dataclasses import dataclass
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.edustats.queries import differing_counts
+from suiqian.lib.tabular import Column, Table
+from suiqian.notices.queries import reporting_lapses
+from suiqian.reporting.models import Indicator
+from suiqian.reporting.queries import indicator_table, indicator_tables
+from suiqian.rosters.queries import open_cases_by_unit
 
 from .models import KeySupervisionListing
 
@@ -19,11 +24,21 @@ def key_listings_of(scope: Scope, unit):
 
 # --- early warning ----------------------------------------------------------------------------
 
+REASONS = ("低于全国比例", "比例同比下降", "疑似辍学个案未结", "附件3与教育事业统计不一致", "逾期未报", "逾期报送")
+
+
 @dataclass
 class Warning:
     unit: Division
     reason: str
     value: str
+
+    @property
+    def city(self) -> Division | None:
+        """The city the unit belongs to (itself, for a city)."""
+        if self.unit.level == Division.Level.CITY:
+            return self.unit
+        return self.unit.parent if self.unit.level == Division.Level.COUNTY else None
 
 
 def _parents_in_scope(scope: Scope, year: int):
@@ -31,40 +46,48 @@ def _parents_in_scope(scope: Scope, year: int):
 
 
 def _rows_by_unit(scope: Scope, year: int) -> dict[int, object]:
-    from suiqian.reporting.queries import indicator_table
-
+    """Every unit's 附件1 row in `year`, all tables read together (a constant number of queries)."""
     rows = {}
-    for parent in _parents_in_scope(scope, year):
-        for row in indicator_table(scope, parent, year).rows:
+    for table in indicator_tables(scope, _parents_in_scope(scope, year), year).values():
+        for row in table.rows:
             if row.has_data:
                 rows[row.unit.pk] = row
     return rows
 
 
-def early_warnings(scope: Scope, year: int, today=None) -> list[Warning]:
-    """A proposed supervision list: below the national ratio, falling year over year, late or missing."""
-    from suiqian.notices.queries import reporting_lapses
+def early_warnings(scope: Scope, year: int, today=None, *, reason: str = "", city: str = "") -> list[Warning]:
+    """A proposed supervision list: below the national ratio, falling year over year, late or missing.
 
+    `reason` and `city` (a city's code) narrow the list."""
     current, previous = _rows_by_unit(scope, year), _rows_by_unit(scope, year - 1)
     warnings = []
     for unit_id, row in current.items():
+        partial = "" if row.complete else f"；{row.coverage.text}，不完整"
         if row.against_national == "below":
-            warnings.append(Warning(row.unit, "低于全国比例", f"{row.ratio}%（全国 {row.national_ratio}%）"))
+            warnings.append(Warning(row.unit, "低于全国比例", f"{row.ratio}%（全国 {row.national_ratio}%）{partial}"))
         before = previous.get(unit_id)
         if before is not None and before.ratio is not None and row.ratio < before.ratio:
-            warnings.append(Warning(row.unit, "比例同比下降", f"{before.ratio}% → {row.ratio}%"))
-    from suiqian.rosters.queries import open_cases_by_unit
-
+            warnings.append(Warning(row.unit, "比例同比下降", f"{before.ratio}% → {row.ratio}%{partial}"))
     open_cases = open_cases_by_unit(scope)
-    for unit in Division.objects.filter(code__in=open_cases, valid_to__isnull=True):
+    for unit in Division.objects.filter(code__in=open_cases, valid_to__isnull=True).select_related("parent"):
         warnings.append(Warning(unit, "疑似辍学个案未结", f"{open_cases[unit.code]} 个（核查中或劝返中）"))
     for unit, count in differing_counts(scope, year).items():
         warnings.append(Warning(unit, "附件3与教育事业统计不一致", f"{count} 项（已上报的附件3）"))
     for lapse in reporting_lapses(scope, year, today):
         warnings.append(Warning(lapse.unit, "逾期未报" if not lapse.submitted else "逾期报送",
-                                f"{lapse.requirement.title}（截止 {lapse.due_date}）"))
+                                f"{lapse.requirement.title}（截止 {lapse.due_date:%Y-%m-%d}）"))
     own = scope.unit.pk if scope.unit else None
-    return sorted((w for w in warnings if w.unit.pk != own), key=lambda w: (w.unit.code, w.reason))
+    chosen = [w for w in warnings if w.unit.pk != own and (not reason or w.reason == reason)
+              and (not city or (w.city is not None and w.city.code == city))]
+    return sorted(chosen, key=lambda w: (w.unit.code, w.reason))
+
+
+def warnings_table(year: int, warnings: list[Warning], *, reason: str = "", city_name: str = "") -> Table:
+    narrowed = "".join(f"（{t}）" for t in (city_name, reason) if t)
+    return Table(f"{year}年预警名单{narrowed}", [
+        Column("单位代码"), Column("单位名称", width=16), Column("原因", width=16), Column("数值", width=48),
+        Column("所属市", width=12)],
+        [[w.unit.code, w.unit.name, w.reason, w.value, w.city.name if w.city else ""] for w in warnings])
 
 
 # --- key counties, inspections, rankings ---------------------------------------------------------
@@ -109,9 +132,6 @@ def published_rankings(scope: Scope):
 
 def ranking_changes(scope: Scope, ranking) -> list[dict]:
     """What changed since the ranking was published: rows whose counts differ from today's data."""
-    from suiqian.reporting.models import Indicator
-    from suiqian.reporting.queries import indicator_table
-
     indicator = Indicator.objects.filter(code=ranking.indicator["code"]).first()
     current = {r.unit.code: r for r in indicator_table(scope, ranking.unit, ranking.year, indicator).rows}
     changes = []

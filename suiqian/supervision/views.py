@@ -7,7 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from suiqian.accounts.scope import Scope
-from suiqian.reporting.queries import requested_year, years_with_data
+from suiqian.divisions.models import Division
+from suiqian.lib.http import refuse, table_download
+from suiqian.reporting.queries import YearError, requested_year, years_with_data
 
 from . import queries, services
 from .models import Inspection, Sanction
@@ -27,10 +29,26 @@ def _date(text: str, label: str) -> dt.date:
 @login_required
 def overview(request):
     scope = Scope.of(request.user)
-    year = _year(request, scope)
+    try:
+        year = _year(request, scope)
+    except YearError as e:
+        return refuse(request, str(e))
+    reason, city_code = request.GET.get("reason", ""), request.GET.get("city", "")
+    if reason and reason not in queries.REASONS:
+        return refuse(request, f"预警原因“{reason[:20]}”无效：可选 {'、'.join(queries.REASONS)}")
+    cities = scope.units().existing_in(year).filter(level=Division.Level.CITY).order_by("code")
+    city = cities.filter(code=city_code).first() if city_code else None
+    if city_code and city is None:
+        return refuse(request, f"市“{city_code[:20]}”不存在或不在权限范围内")
+    warnings = queries.early_warnings(scope, year, reason=reason, city=city_code)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        table = queries.warnings_table(year, warnings, reason=reason, city_name=city.name if city else "")
+        return table_download(table, fmt)
     return render(request, "supervision/overview.html", {
-        "year": year, "years": sorted(set(years_with_data(scope)) | {2021}, reverse=True),
-        "warnings": queries.early_warnings(scope, year), "key_counties": queries.key_counties(scope, 2021),
+        "year": year, "years": sorted(set(years_with_data(scope)) | {2021, year}, reverse=True),
+        "warnings": warnings, "reasons": queries.REASONS, "reason": reason, "cities": cities, "city": city,
+        "key_counties": queries.key_counties(scope, year),
         "inspections": queries.inspections(scope)[:50], "rankings": queries.published_rankings(scope)[:20],
         "targets": scope.units().current().exclude(pk=getattr(scope.unit, "pk", None)).order_by("code")})
 

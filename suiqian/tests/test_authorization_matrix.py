@@ -83,7 +83,7 @@ def build_world() -> World:
             # Cities near their 2020 size, so the ±30 % warning does not stop the submission.
             values = county_values(25 if code in (C, C2) else 1)
             report = reporting.save_values(system, None, form, unit(code), values)
-            reporting.submit_report(system, None, report)
+            reporting.submit_report(system, None, report, incomplete_reason="各县尚未审核" if code in (C, C2) else "")
         submissions[code] = notices.submit_document(system, None, rules[code], unit(code), "细则".encode(), "a.txt")
         as_recognized_scan(submissions[code])
         inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
@@ -183,6 +183,7 @@ ENDPOINTS = {
     "dashboard": ("get", "see", lambda w, t: (f"/dashboard/?unit={t}&year=2021", {})),
     "dashboard_data": ("get", "see", lambda w, t: (f"/dashboard/data?unit={t}&year=2021", {})),
     "ranking_xlsx": ("get", "see_above_county", lambda w, t: (f"/dashboard/ranking.xlsx?unit={t}&year=2020", {})),
+    "trend_xlsx": ("get", "see", lambda w, t: (f"/dashboard/trend.xlsx?unit={t}", {})),
     "map_file": ("get", "login", plain("/maps/140000.geojson")),
     "audit_log": ("get", "province_admin", plain("/audit/")),
     "own_unit": ("get", "login", plain("/units/")),
@@ -278,6 +279,7 @@ ENDPOINTS = {
     "api:approve": ("api-post", "review", lambda w, t: (f"{API}/{t}/approve", {})),
     "api:return_": ("api-post", "review", lambda w, t: (f"{API}/{t}/return", {"reason": "请核对"})),
     "api:unlock": ("api-post", "review", lambda w, t: (f"{API}/{t}/unlock", {"reason": "更正"})),
+    "api:enrollment_table": ("api-get", "see", lambda w, t: (f"/api/v1/stats/enrollment?unit={t}&year=2020", {})),
 }
 
 

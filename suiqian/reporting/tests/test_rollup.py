@@ -3,10 +3,11 @@
 import csv
 import io
 
+import pytest
 from django.core.management import call_command
 
 from suiqian.accounts.scope import Scope
-from suiqian.conftest import county_values, make_user
+from suiqian.conftest import client_for, county_values, make_user
 from suiqian.divisions.models import Division
 from suiqian.reporting import services
 from suiqian.reporting.queries import indicator_table, rollup
@@ -55,7 +56,7 @@ def test_the_province_rollup_sums_its_cities(summary_form, province_user):
         values = {**county_values(scale), "rules_reviewed": "5", "rules_unreviewed": "1"}
         values["rules_reviewed"] = str(Division.objects.filter(parent=unit(city_code)).current().count() - 1)
         report = services.save_values(Scope.of(filler), filler, summary_form, unit(city_code), values)
-        services.submit_report(Scope.of(filler), filler, report)
+        services.submit_report(Scope.of(filler), filler, report, incomplete_reason="各县尚未审核，先报市级数")
         services.approve_report(Scope.of(province_user), province_user, report)
     result = rollup(Scope.of(province_user), unit("140000"), summary_form)
     assert result.values["migrant_worker_children_total"] == 900 * 5
@@ -101,3 +102,56 @@ def test_last_years_value_drives_the_30_percent_warning(summary_form, seeded, co
     warnings = check_report(report).warnings
     assert [w.fields for w in warnings] == [("migrant_children_total",)]
     assert "22396" in warnings[0].message
+
+
+# --- an incomplete roll-up goes up only with a written reason ----------------------------------
+
+def city_report(form, values=None):
+    filler = make_user("140500", username="jcfill")
+    values = values or {**county_values(3), "rules_reviewed": "6", "rules_unreviewed": "0"}
+    return filler, services.save_values(Scope.of(filler), filler, form, unit("140500"), values)
+
+
+def test_a_city_with_counties_missing_cannot_submit_without_a_reason(summary_form, province_user, client):
+    approve_county(summary_form, "140525", 1)
+    approve_county(summary_form, "140521", 2)
+    filler, report = city_report(summary_form)
+    with pytest.raises(services.IncompleteRollup, match="已纳入 2 / 应纳入 6"):
+        services.submit_report(Scope.of(filler), filler, report, incomplete_reason="  ")
+    report.refresh_from_db()
+    assert report.status == "draft"
+    services.submit_report(Scope.of(filler), filler, report, incomplete_reason="高平市等四县数据仍在核实")
+    report.refresh_from_db()
+    assert (report.status, report.incomplete_reason) == ("submitted", "高平市等四县数据仍在核实")
+    assert report.submitted_coverage == {"included": 2, "expected": 6}
+    assert report.events.last().comment.startswith("汇总不完整（已纳入 2 / 应纳入 6）")
+    body = client_for(client, province_user).get("/forms/summary-2021/140500/").content.decode()
+    note = body[body.index('id="incomplete-reason"'):]
+    assert "已纳入 2 / 应纳入 6" in note[:400] and "高平市等四县数据仍在核实" in note[:400]
+    assert body.index('id="incomplete-reason"') < body.index('id="form-grid"')  # above the numbers
+
+
+def test_the_form_page_asks_for_confirmation_and_a_reason(summary_form, client):
+    approve_county(summary_form, "140525", 1)
+    filler, report = city_report(summary_form)
+    c = client_for(client, filler)
+    body = c.get("/forms/summary-2021/140500/").content.decode()
+    assert 'name="confirm_incomplete"' in body and "已纳入 1 / 应纳入 6" in body
+    response = c.post("/forms/summary-2021/140500/submit", {"incomplete_reason": "理由"}, follow=True)
+    assert "请勾选确认并填写原因" in response.content.decode()
+    report.refresh_from_db()
+    assert report.status == "draft"
+    c.post("/forms/summary-2021/140500/submit", {"confirm_incomplete": "1", "incomplete_reason": "理由"})
+    report.refresh_from_db()
+    assert (report.status, report.incomplete_reason) == ("submitted", "理由")
+
+
+def test_a_city_whose_counties_are_all_approved_submits_without_a_reason(summary_form, client):
+    for i, code in enumerate(JINCHENG_COUNTIES, start=1):
+        approve_county(summary_form, code, i)
+    filler, report = city_report(summary_form, {**county_values(21), "rules_reviewed": "6", "rules_unreviewed": "0"})
+    assert 'name="confirm_incomplete"' not in client_for(client, filler).get("/forms/summary-2021/140500/").content.decode()
+    services.submit_report(Scope.of(filler), filler, report)
+    report.refresh_from_db()
+    assert (report.status, report.incomplete_reason, report.submitted_coverage) == (
+        "submitted", "", {"included": 6, "expected": 6})

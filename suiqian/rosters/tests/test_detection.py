@@ -1,6 +1,7 @@
 """Dropout detection between two terms, transfers, 名册未上报, follow-up of cases, and their export."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -170,3 +171,15 @@ def test_the_detect_command_lists_the_missing_rosters(two_terms, capsys):
     out = capsys.readouterr().out
     assert "新增疑似辍学 2 人" in out and "平台内转学 1 人" in out
     assert "名册未上报：140502" in out
+
+
+def test_cases_exported_at_half_past_midnight_carry_the_beijing_date_and_hour(two_terms, capsys):
+    """00:30 in Beijing is 16:30 UTC the day before: the export says what the page says."""
+    services.detect(FALL)
+    written = dt.datetime(2021, 9, 29, 16, 30, tzinfo=dt.UTC)  # 2021-09-30 00:30 Beijing time
+    DropoutCase.objects.update(opened_at=written)
+    Transfer.objects.update(detected_at=written)
+    call_command("roster", "cases", "--term", FALL, "--include-transfers")
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][8:] == ["未在册学期", "发现时间（北京时间）"]
+    assert {tuple(r[8:]) for r in rows[1:]} == {("2021 年秋季学期", "2021-09-30 00:30")}

@@ -2,10 +2,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from suiqian.edustats import commands as edu
 from suiqian.lib.cli import add_scope_argument, scope_from_options, write_table
-from suiqian.lib.tabular import Column, Table
 from suiqian.reporting.models import Indicator
 from suiqian.reporting.queries import indicator_table
-from suiqian.supervision.queries import early_warnings
+from suiqian.supervision.queries import REASONS, early_warnings, warnings_table
 
 
 class Command(BaseCommand):
@@ -22,6 +21,8 @@ class Command(BaseCommand):
         add_scope_argument(table)
         warnings = sub.add_parser("warnings", help="预警名单：低于全国比例、同比下降、逾期未报或逾期报送、附件3与教育事业统计不一致")
         warnings.add_argument("--year", type=int, required=True)
+        warnings.add_argument("--reason", choices=list(REASONS), help="只列该原因")
+        warnings.add_argument("--city", help="只列该市（代码）及其下属县")
         warnings.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         warnings.add_argument("-o", "--output")
         add_scope_argument(warnings)
@@ -49,7 +50,5 @@ class Command(BaseCommand):
         write_table(self, table.as_table(), opts)
 
     def _warnings(self, scope, opts):
-        rows = [[w.unit.code, w.unit.name, w.reason, w.value] for w in early_warnings(scope, opts["year"])]
-        table = Table(f"{opts['year']}年预警名单", [Column("单位代码"), Column("单位名称", width=16),
-                                                   Column("原因", width=14), Column("数值", width=40)], rows)
-        write_table(self, table, opts)
+        found = early_warnings(scope, opts["year"], reason=opts["reason"] or "", city=opts["city"] or "")
+        write_table(self, warnings_table(opts["year"], found, reason=opts["reason"] or ""), opts)
