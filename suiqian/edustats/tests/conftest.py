@@ -53,7 +53,8 @@ def fill(code, values, *, submit=True):
     report = reporting.save_values(system, None, form, unit(code), values)
     if submit:
         check = reporting_queries.check_report(report)
-        reporting.submit_report(system, None, report, {w.key: f"说明：{w.message}" for w in check.warnings})
+        reporting.submit_report(system, None, report, {w.key: f"说明：{w.message}" for w in check.warnings},
+                                incomplete_reason="各县尚在审核")
     return Report.objects.get(pk=report.pk)
 
 
