@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var" / "bench"
 DATABASES = ("sqlite", "postgres")
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
-PG_DATABASE = "suiqian_bench"
+# Its own name per checkout when several run benchmarks on one server (the database is dropped and made anew).
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "suiqian_bench")
 
 
 class BenchFailure(AssertionError):

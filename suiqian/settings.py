@@ -137,6 +137,10 @@ DATABASE_REPLICA_CHECK_INTERVAL = float(os.environ.get("DATABASE_REPLICA_CHECK_I
 # `suiqian worker` runs it beside the web server.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Folders under MEDIA_ROOT that `suiqian backup` leaves out: roster uploads waiting for their import
+# (sealed, with every child's 身份证号 inside, and removed when the import ends).
+BACKUP_EXCLUDED_MEDIA = ("rosters/uploads",)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -270,9 +270,13 @@ class _HashingReader:
 
 
 def media_files(root: Path) -> list[Path]:
+    """The uploaded files a backup keeps: all but those under settings.BACKUP_EXCLUDED_MEDIA (files
+    that live only until a task ends, such as sealed roster uploads with children's ID numbers)."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    excluded = tuple(Path(e).parts for e in getattr(settings, "BACKUP_EXCLUDED_MEDIA", ()))
+    return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()
+                  and not any(p.relative_to(root).parts[:len(e)] == e for e in excluded))
 
 
 def archive_media(root: Path, dest: Path) -> list[dict]:

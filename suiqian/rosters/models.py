@@ -17,13 +17,16 @@ class SchoolType(models.IntegerChoices):
 
 
 class ImportJob(models.Model):
-    """One roster file being imported: from the page (stored upload, worked by `roster work`) or the CLI."""
+    """One roster file being imported: from the page or the API (a sealed upload, run as a background
+    task) or the CLI (the file on disk, at once)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "等待处理"
+        CONFIRM = "confirm", "等待确认"  # the file would replace other units' rosters: the uploader confirms first
         RUNNING = "running", "正在导入"
-        DONE = "done", "已导入"
+        DONE = "done", "完成"
         FAILED = "failed", "未导入"
+        CANCELLED = "cancelled", "已取消"
 
     class OnError(models.TextChoices):
         STOP = "stop", "有错误行则整份不导入"
@@ -35,7 +38,13 @@ class ImportJob(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     source = models.CharField(max_length=10, default="page")  # page | cli
     filename = models.CharField("文件名", max_length=255)
-    upload = models.CharField(max_length=500, blank=True)  # under MEDIA_ROOT; removed once worked
+    upload = models.CharField(max_length=500, blank=True)  # sealed, under MEDIA_ROOT; removed once the import ends
+    kind = models.CharField(max_length=4, blank=True)  # csv | xlsx | xls, judged from the content
+    plain_bytes = models.BigIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    confirmed = models.BooleanField(default=False)
+    replaces = models.JSONField(default=list, blank=True)  # [code, name] of other units' rosters it would replace
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
     on_error = models.CharField("错误行处理", max_length=4, choices=OnError.choices, default=OnError.STOP)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     rows_read = models.PositiveIntegerField(default=0)
@@ -45,6 +54,7 @@ class ImportJob(models.Model):
     units = models.JSONField(default=list, blank=True)  # codes of the counties whose roster was replaced
     message = models.TextField(blank=True)
     bad_rows_sample = models.JSONField(default=list, blank=True)  # the first bad rows, masked, for the page
+    bad_reasons = models.JSONField(default=dict, blank=True)  # each kind of error → how many rows have it
     bad_rows_file = models.CharField(max_length=500, blank=True)  # all bad rows, masked, under MEDIA_ROOT
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -57,7 +67,17 @@ class ImportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)
+
+    @property
+    def term_label(self) -> str:
+        from .terms import Term
+
+        return Term.parse(self.term).label
+
+    @property
+    def reasons_by_count(self) -> list[tuple[str, int]]:
+        return sorted(self.bad_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 class Roster(models.Model):
@@ -72,6 +92,7 @@ class Roster(models.Model):
         STAGING = "staging", "写入中"
         CURRENT = "current", "现行"
         REPLACED = "replaced", "已被替换"
+        ARCHIVED = "archived", "已归档"  # its term's partition is detached (PostgreSQL)
 
     term = models.CharField("学期", max_length=11)
     unit = models.ForeignKey("divisions.Division", models.PROTECT, related_name="+", verbose_name="县区")
@@ -91,9 +112,12 @@ class Roster(models.Model):
 class RosterEntry(models.Model):
     """A child on a roster. Written by COPY in bulk, so no foreign-key constraint checks each row
     (the roster is created by the same import just before) and the roster index is created per
-    database in the migration (BRIN on PostgreSQL, where rows of a roster lie together)."""
+    database in the migration (BRIN on PostgreSQL, where rows of a roster lie together). On
+    PostgreSQL the table is partitioned by term and has no primary key (see `partitions`)."""
 
     roster = models.ForeignKey(Roster, models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    # The roster's term again: on PostgreSQL the table is partitioned by it (see `partitions`).
+    term = models.CharField("学期", max_length=11, default="")
     id_hash = models.BinaryField(max_length=ID_HASH_BYTES)
     id_masked = models.CharField("身份证号", max_length=18)
     name = models.CharField("姓名", max_length=50)
@@ -162,6 +186,12 @@ class DropoutCase(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def term_label(self) -> str:
+        from .terms import Term
+
+        return Term.parse(self.term).label
+
+    @property
     def last_term(self) -> str:
         from .terms import Term
 
@@ -205,9 +235,26 @@ class Transfer(models.Model):
 
 
 class DetectionRun(models.Model):
+    """One comparison of a term with the one before, over the whole platform; started from a page
+    (run as a background task, with progress) or the CLI."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "等待处理"
+        RUNNING = "running", "正在比对"
+        DONE = "done", "完成"
+        FAILED = "failed", "比对失败"
+
     term = models.CharField("学期", max_length=11)
     at = models.DateTimeField(auto_now_add=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    unit = models.ForeignKey("divisions.Division", models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name="发起单位")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=50, blank=True)
+    message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
     cases_opened = models.PositiveIntegerField(default=0)
     cases_closed = models.PositiveIntegerField(default=0)
     transfers = models.PositiveIntegerField(default=0)
@@ -216,6 +263,16 @@ class DetectionRun(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def term_label(self) -> str:
+        from .terms import Term
+
+        return Term.parse(self.term).label
 
 
 class PersonalDataExport(models.Model):

@@ -42,7 +42,7 @@ def current_rosters(term: Term, unit: Division | None = None) -> QuerySet[Roster
 
 
 def current_entries(term: Term, unit: Division | None = None) -> QuerySet[RosterEntry]:
-    return RosterEntry.objects.filter(roster_id__in=current_rosters(term, unit).values("pk"))
+    return RosterEntry.objects.filter(term=term.code, roster_id__in=current_rosters(term, unit).values("pk"))
 
 
 def terms_with_rosters(scope: Scope) -> list[Term]:
@@ -62,9 +62,10 @@ def default_term(scope: Scope) -> Term:
     return terms[0] if terms else term_of_date(timezone.localdate())
 
 
-def term_choices(scope: Scope) -> list[Term]:
+def term_choices(scope: Scope, asked: Term | None = None) -> list[Term]:
+    """Terms with rosters, the current one and the next, and the one a page was asked for."""
     now = term_of_date(timezone.localdate())
-    return sorted_terms({t.code for t in [*terms_with_rosters(scope), now, now.previous]})
+    return sorted_terms({t.code for t in [*terms_with_rosters(scope), now, now.next, *([asked] if asked else [])]})
 
 
 # --- counts ----------------------------------------------------------------------------------
@@ -271,7 +272,20 @@ def visible_transfers(scope: Scope, term: Term | None = None) -> QuerySet[Transf
 
 
 def latest_detection(term: Term) -> DetectionRun | None:
-    return DetectionRun.objects.filter(term=term.code).first()
+    return DetectionRun.objects.filter(term=term.code, status=DetectionRun.Status.DONE).first()
+
+
+def active_detection(term: Term) -> DetectionRun | None:
+    return DetectionRun.objects.filter(term=term.code, status__in=(DetectionRun.Status.PENDING,
+                                                                   DetectionRun.Status.RUNNING)).first()
+
+
+def detection_for(scope: Scope, pk: int) -> DetectionRun:
+    """A comparison started by a unit within scope (the platform's own for the platform)."""
+    run = DetectionRun.objects.select_related("unit", "user").filter(pk=pk).first()
+    if run is None or (run.unit is None and not scope.is_system) or (run.unit and not scope.sees(run.unit)):
+        raise OutOfScope("比对记录不存在或不在您的权限范围内")
+    return run
 
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -305,8 +319,11 @@ def cases_table(scope: Scope, term: Term, qs: QuerySet[DropoutCase], *, include_
 # --- import jobs -----------------------------------------------------------------------------------
 
 def jobs_of(scope: Scope, unit: Division) -> QuerySet[ImportJob]:
+    """Imports by the unit, and imports by others (a city, the province) that wrote or replaced
+    a roster of the unit or a county under it: every change to a roster shows in its history."""
     _require_sees(scope, unit)
-    return ImportJob.objects.filter(unit=unit).select_related("user")
+    touched = Roster.objects.filter(unit__path__startswith=unit.path).values("job_id")
+    return ImportJob.objects.filter(Q(unit=unit) | Q(pk__in=touched)).select_related("user", "unit").distinct()
 
 
 def job_for(scope: Scope, pk: int) -> ImportJob:

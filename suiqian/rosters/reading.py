@@ -12,28 +12,48 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
 from .columns import COLUMNS, HEADER
 
-BLOCK_BYTES = 8 << 20  # ~90,000 rows of a typical roster
+BLOCK_BYTES = 4 << 20  # ~45,000 rows of a typical roster: two in flight keep a 1 M import under 300 MB
 SHEET_BATCH_ROWS = 50_000
 SNIFF_BYTES = 1 << 20
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 UTF8_BOM = codecs.BOM_UTF8
+# Spreadsheets are read whole into memory (openpyxl needs to seek): these bound what a small
+# file may inflate to. A million-row roster's sheet XML is about 250 MB.
+MAX_SPREADSHEET_BYTES = 100 * 1024 * 1024
+MAX_XLSX_UNZIPPED = 600 * 1024 * 1024
+MAX_XLSX_SHARED_STRINGS = 150 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+
+Opener = Callable[[], BinaryIO]
+
+
+class Meter:
+    """How far a reader has got: bytes of a CSV, rows of a sheet (`total` 0 when unknown)."""
+
+    def __init__(self):
+        self.done = 0
+        self.total = 0
+
+    @property
+    def percent(self) -> int:
+        return min(99, 100 * self.done // self.total) if self.total else 0
 
 
 class RosterFileError(ValueError):
     """The file as a whole cannot be read as a roster (the message says why, in Chinese)."""
 
 
-def file_kind(path: Path) -> str:
-    with open(path, "rb") as f:
-        head = f.read(8)
+def kind_of(head: bytes) -> str:
     if head.startswith(XLSX_MAGIC):
         return "xlsx"
     if head.startswith(XLS_MAGIC):
@@ -41,14 +61,25 @@ def file_kind(path: Path) -> str:
     return "csv"
 
 
-def read_batches(path: Path) -> Iterator[pl.DataFrame]:
-    """Batches of rows as text, columns named as in `COLUMNS`, plus `row`: the row number Excel shows."""
-    kind = file_kind(path)
+def file_kind(path: Path) -> str:
+    with open(path, "rb") as f:
+        return kind_of(f.read(8))
+
+
+def read_batches(path: Path, opener: Opener | None = None, meter: Meter | None = None) -> Iterator[pl.DataFrame]:
+    """Batches of rows as text, columns named as in `COLUMNS`, plus `row`: the row number Excel shows.
+
+    `opener` gives a fresh binary stream of the file each time it is called (a sealed upload
+    is opened through it); by default the file at `path` is opened as it is."""
+    opener = opener or (lambda: open(path, "rb"))
+    meter = meter or Meter()
+    with opener() as f:
+        kind = kind_of(f.read(8))
     if kind == "xlsx":
-        return _sheet_batches(_xlsx_rows(path))
+        return _sheet_batches(_xlsx_rows(_spreadsheet_bytes(opener, kind), meter), meter)
     if kind == "xls":
-        return _sheet_batches(_xls_rows(path))
-    return _csv_batches(path)
+        return _sheet_batches(_xls_rows(_spreadsheet_bytes(opener, kind), meter), meter)
+    return _csv_batches(opener, meter)
 
 
 # --- header --------------------------------------------------------------------------------
@@ -86,27 +117,50 @@ def sniff_encoding(head: bytes) -> str:
     return "utf-8"
 
 
+UNBALANCED_QUOTES = ("CSV 文件中的引号不配对（某个字段以英文引号开头却没有结束引号），无法确定行的边界。"
+                     "请检查文件，或用 Excel 另存为 CSV 后重新上传")
+
+
+def last_record_end(data: bytes) -> int:
+    """Where the last whole record of `data` ends: after the last line feed with an even number of
+    quotes before it (a line feed inside a quoted field does not end a record); 0 if none.
+
+    Linear in len(data): quotes are counted once, then subtracted line by line walking back
+    (counting from the start again for every candidate line end was quadratic)."""
+    cut = data.rfind(b"\n") + 1
+    quotes = data.count(b'"', 0, cut)
+    while cut and quotes % 2:
+        previous = data.rfind(b"\n", 0, cut - 1) + 1
+        quotes -= data.count(b'"', previous, cut)
+        cut = previous
+    return cut
+
+
 def _blocks(f, size: int) -> Iterator[bytes]:
-    """Blocks of whole lines. A cut inside a quoted field (odd number of quotes) waits for the next line end."""
+    """Blocks of whole lines. A cut inside a quoted field waits for the next line end, but a quoted
+    field is never longer than a block: a stray quote is refused at once, not carried forward
+    block after block (which held the rest of the file and rescanned it each time)."""
     rest = b""
     while block := f.read(size):
         data = rest + block
-        cut = data.rfind(b"\n") + 1
-        while cut and data.count(b'"', 0, cut) % 2:
-            cut = data.rfind(b"\n", 0, cut - 1) + 1
+        cut = last_record_end(data)
         if cut == 0:
+            if len(data) > size:
+                raise RosterFileError(UNBALANCED_QUOTES)
             rest = data
             continue
         yield data[:cut]
         rest = data[cut:]
+    if rest.count(b'"') % 2:
+        raise RosterFileError(UNBALANCED_QUOTES)
     if rest.strip():
         yield rest + b"\n"
 
 
-def _csv_batches(path: Path) -> Iterator[pl.DataFrame]:
-    with open(path, "rb") as f:
+def _csv_batches(opener: Opener, meter: Meter) -> Iterator[pl.DataFrame]:
+    with opener() as f:
         encoding = sniff_encoding(f.read(SNIFF_BYTES))
-        f.seek(0)
+    with opener() as f:
         header_line = f.readline()
         if encoding == "utf-8":
             header_line = header_line.removeprefix(UTF8_BOM)
@@ -114,7 +168,9 @@ def _csv_batches(path: Path) -> Iterator[pl.DataFrame]:
         names = column_names(next(iter(_csv_text_rows(header_text)), []))
         header_utf8 = ",".join(n or f"_unused_{i}" for i, n in enumerate(names)).encode() + b"\n"
         next_row = 2
+        meter.done = len(header_line)
         for block in _blocks(f, BLOCK_BYTES):
+            meter.done += len(block)
             body = block if encoding == "utf-8" else _decode(block, encoding).encode()
             df = _parse_block(header_utf8 + body, len(names))
             yield _tidy(df, next_row, strip=has_padding(body))
@@ -168,31 +224,64 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
-def _xlsx_rows(path: Path) -> Iterator[list]:
+def _spreadsheet_bytes(opener: Opener, kind: str) -> bytes:
+    """The whole spreadsheet, after checking what it may inflate to."""
+    with opener() as f:
+        data = f.read(MAX_SPREADSHEET_BYTES + 1)
+    if len(data) > MAX_SPREADSHEET_BYTES:
+        raise RosterFileError(f"Excel 名册超过 {MAX_SPREADSHEET_BYTES >> 20} MB：请另存为 CSV 后上传，或按县区拆分")
+    if kind == "xlsx":
+        check_xlsx_inflation(data)
+    return data
+
+
+def check_xlsx_inflation(data: bytes) -> None:
+    """Refuse an .xlsx whose parts inflate beyond what a roster needs (a zip bomb, or one huge
+    shared string: openpyxl holds the shared strings in memory). zipfile never inflates a
+    member past its declared size, so the declared sizes bound the real ones."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except zipfile.BadZipFile as e:
+        raise RosterFileError("无法读取 Excel 文件（.xlsx），文件可能已损坏") from e
+    too_big = "Excel 文件解压后的内容异常大（可能是压缩炸弹），已拒绝处理；请另存为 CSV 后上传"
+    if sum(i.file_size for i in infos) > MAX_XLSX_UNZIPPED:
+        raise RosterFileError(too_big)
+    for info in infos:
+        if info.filename.endswith("sharedStrings.xml") and info.file_size > MAX_XLSX_SHARED_STRINGS:
+            raise RosterFileError(too_big)
+        if info.file_size > (1 << 20) and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
+            raise RosterFileError(too_big)
+
+
+def _xlsx_rows(data: bytes, meter: Meter) -> Iterator[list]:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 — openpyxl raises many kinds for a damaged file
         raise RosterFileError("无法读取 Excel 文件（.xlsx），文件可能已损坏") from e
     try:
-        yield from workbook.worksheets[0].iter_rows(values_only=True)
+        sheet = workbook.worksheets[0]
+        meter.total = sheet.max_row or 0  # from the sheet's dimension tag, when the writer set one
+        yield from sheet.iter_rows(values_only=True)
     finally:
         workbook.close()
 
 
-def _xls_rows(path: Path) -> Iterator[list]:
+def _xls_rows(data: bytes, meter: Meter) -> Iterator[list]:
     from python_calamine import CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
     except Exception as e:  # noqa: BLE001
         raise RosterFileError("无法读取 Excel 文件（.xls），文件可能已损坏") from e
+    meter.total = sheet.height
     yield from sheet.iter_rows()
 
 
-def _sheet_batches(rows: Iterator[list]) -> Iterator[pl.DataFrame]:
+def _sheet_batches(rows: Iterator[list], meter: Meter) -> Iterator[pl.DataFrame]:
     rows = iter(rows)
     header_row = 1
     for header in rows:
@@ -211,6 +300,7 @@ def _sheet_batches(rows: Iterator[list]) -> Iterator[pl.DataFrame]:
         if len(batch[used[0][1]]) >= SHEET_BATCH_ROWS:
             yield _tidy(pl.DataFrame(batch, schema={n: pl.String for _, n in used}), next_row)
             next_row += SHEET_BATCH_ROWS
+            meter.done = next_row
             batch = {n: [] for _, n in used}
     if batch[used[0][1]]:
         yield _tidy(pl.DataFrame(batch, schema={n: pl.String for _, n in used}), next_row)

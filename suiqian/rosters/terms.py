@@ -41,7 +41,7 @@ class Term:
 
     @property
     def label(self) -> str:
-        return f"{self.year} 年{SEASON_LABELS[self.season]}学期"
+        return f"{self.year}年{SEASON_LABELS[self.season]}学期"
 
     @property
     def is_fall(self) -> bool:

@@ -47,9 +47,12 @@ def home(request):
 def unit_page(request, code):
     scope, unit = _scope_and_unit(request, code)
     term = _term(request, queries.default_term(scope))
+    jobs = list(queries.jobs_of(scope, unit)[:20])
     return render(request, "rosters/unit.html", {
-        "unit": unit, "term": term, "terms": queries.term_choices(scope), "on_error_choices": ImportJob.OnError.choices,
-        "counties": queries.county_rosters(scope, unit, term), "jobs": queries.jobs_of(scope, unit)[:10],
+        "unit": unit, "term": term, "terms": queries.term_choices(scope, term),
+        "on_error_choices": ImportJob.OnError.choices,
+        "counties": queries.county_rosters(scope, unit, term), "jobs": jobs,
+        "openable": {j.pk for j in jobs if j.unit is None and scope.is_system or j.unit and scope.sees(j.unit)},
         "may_import": services.may_import(scope, unit), "max_upload_mb": services.MAX_UPLOAD_BYTES // 2**20,
     })
 
@@ -65,15 +68,13 @@ def upload(request, code):
         messages.error(request, "文件超过 200 MB：请按县区拆分后分别上传，或由运维人员用命令行导入")
         return redirect("roster_unit", unit.code)
     try:
-        job = services.store_upload(scope, request.user, unit, request.POST.get("term", ""),
+        job = services.start_import(scope, request.user, unit, request.POST.get("term", ""),
                                     request.POST.get("on_error", ""), request.FILES.get("file"))
     except services.NotAllowed as e:
         raise PermissionDenied(str(e)) from e
     except services.RosterError as e:
         messages.error(request, str(e))
         return redirect("roster_unit", unit.code)
-    if services.should_work_now(job):
-        services.work_job(job)
     return redirect("roster_job", job.pk)
 
 
@@ -89,6 +90,52 @@ def job_progress(request, pk):
     """The progress box alone, polled by HTMX every second until the job has finished."""
     scope = Scope.of(request.user)
     return render(request, "rosters/_job_progress.html", {"job": queries.job_for(scope, pk)})
+
+
+@login_required
+@require_POST
+def job_decide(request, pk, decision):
+    """The uploader confirms (or cancels) an import that replaces other units' rosters."""
+    scope = Scope.of(request.user)
+    job = queries.job_for(scope, pk)
+    act = services.confirm_import if decision == "confirm" else services.cancel_import
+    try:
+        act(scope, request.user, job)
+    except services.NotAllowed as e:
+        raise PermissionDenied(str(e)) from e
+    except services.RosterError as e:
+        messages.error(request, str(e))
+        return redirect("roster_job", job.pk)
+    return redirect("roster_job", job.pk)
+
+
+@login_required
+@require_POST
+def detect(request, code):
+    """开始比对: a comparison of the term with the one before, as a background task."""
+    scope, unit = _scope_and_unit(request, code)
+    if not services.may_detect(scope, unit):
+        raise PermissionDenied("只有本单位的填报员可以开始比对")
+    try:
+        run = services.start_detection(scope, request.user, unit, request.POST.get("term", ""))
+    except services.RosterError as e:
+        messages.error(request, str(e))
+        return redirect("roster_cases", unit.code)
+    return redirect("roster_detection", run.pk)
+
+
+@login_required
+def detection_page(request, pk):
+    scope = Scope.of(request.user)
+    run = queries.detection_for(scope, pk)
+    return render(request, "rosters/detection.html", {"run": run, "unit": run.unit})
+
+
+@login_required
+def detection_progress(request, pk):
+    scope = Scope.of(request.user)
+    run = queries.detection_for(scope, pk)
+    return render(request, "rosters/_detection_progress.html", {"run": run, "unit": run.unit})
 
 
 @login_required
@@ -112,7 +159,7 @@ def summary(request, code):
     scope, unit = _scope_and_unit(request, code)
     term = _term(request, queries.default_term(scope))
     return render(request, "rosters/summary.html", {
-        "unit": unit, "term": term, "terms": queries.term_choices(scope),
+        "unit": unit, "term": term, "terms": queries.term_choices(scope, term),
         "comparison": queries.compare_with_summary(scope, unit, term),
     })
 
@@ -135,10 +182,11 @@ def case_list(request, code):
             raise PermissionDenied(str(e)) from e
         return download(table.to_csv(bom=True), f"{unit.name}{table.title}.csv", CSV)
     return render(request, "rosters/cases.html", {
-        "unit": unit, "term": term, "terms": queries.term_choices(scope), "status": status, "q": text,
+        "unit": unit, "term": term, "terms": queries.term_choices(scope, term), "status": status, "q": text,
         "statuses": [(value, label, by_status.get(value, 0)) for value, label in CaseStatus.choices],
         "cases": cases[:500], "total": cases.count(), "missing": queries.missing_rosters(scope, term, unit),
         "detection": queries.latest_detection(term), "transfers": queries.visible_transfers(scope, term).count(),
+        "active_detection": queries.active_detection(term), "may_detect": services.may_detect(scope, unit),
         "may_export": services.may_export_personal(scope, unit),
     })
 

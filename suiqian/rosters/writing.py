@@ -14,13 +14,14 @@ from django.db import connection
 
 from .models import ID_HASH_BYTES, RosterEntry
 
-COLUMNS = ("roster_id", "id_hash", "id_masked", "name", "sex", "birth_date", "school", "school_type", "grade",
+COLUMNS = ("term", "roster_id", "id_hash", "id_masked", "name", "sex", "birth_date", "school", "school_type", "grade",
            "migrant_worker")
 
 
-def entry_frame(good: pl.DataFrame) -> pl.DataFrame:
+def entry_frame(good: pl.DataFrame, term: str) -> pl.DataFrame:
     """The rows as the table stores them, rows of one roster together (BRIN depends on that)."""
     return good.sort("roster_id").select(
+        pl.lit(term).alias("term"),
         "roster_id",
         pl.col("id_hash"),  # 64 hex digits; the writer keeps the first 32 (16 bytes)
         pl.col("id_masked"),

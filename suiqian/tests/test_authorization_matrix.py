@@ -53,6 +53,7 @@ class World:
     jobs: dict
     cases: dict
     tokens: dict  # username → API key
+    detections: dict
 
 
 def build_world() -> World:
@@ -93,7 +94,7 @@ def build_world() -> World:
         edustats.submit(system, None, edustats.save_figures(system, None, unit(code), 2021, figures))
     # 教育部's ranking of the provinces: Shanxi's row summed from the cities' published 附件1.
     rankings = {code: supervision.publish_ranking(system, None, unit(code), 2020) for code in (N, P)}
-    jobs, cases = roster_objects()
+    jobs, cases, detections = roster_objects()
     users = {}
     for code in (N, P, C, K):
         for role in ROLES:
@@ -101,7 +102,7 @@ def build_world() -> World:
     tokens = {u.username: create_token(u, "matrix")[1] for u in users.values()}
     return World(form=form, notices=notice_of, rules=rules, submissions=submissions, inspections=inspections,
                  rankings=rankings, attachments={P: province_notice.attachments.first()}, jobs=jobs, cases=cases,
-                 tokens=tokens)
+                 tokens=tokens, detections=detections)
 
 
 def as_recognized_scan(submission) -> None:
@@ -128,9 +129,9 @@ def roster_objects():
 
     from django.conf import settings
 
-    from suiqian.rosters.models import DropoutCase, ImportJob
+    from suiqian.rosters.models import DetectionRun, DropoutCase, ImportJob
 
-    jobs, cases = {}, {}
+    jobs, cases, detections = {}, {}, {}
     for code in (N, P, C, C2, K, K2, K3):
         relative = f"rosters/bad-{code}.csv"
         path = Path(settings.MEDIA_ROOT) / relative
@@ -143,7 +144,8 @@ def roster_objects():
                 term="2022-spring", id_hash=code.encode().ljust(32, b"0"), id_masked=code + "********1234",
                 name="张三", sex="男", birth_date=dt.date(2012, 3, 1), unit=unit(code), school="实验小学",
                 school_type=1, grade=4)
-    return jobs, cases
+        detections[code] = DetectionRun.objects.create(term="2021-fall", unit=unit(code), message="完成")
+    return jobs, cases, detections
 
 
 # --- the endpoints --------------------------------------------------------------------------
@@ -246,6 +248,12 @@ ENDPOINTS = {
     "roster_upload": ("post", "fill", lambda w, t: (f"/rosters/{t}/import", {"term": "2021-fall", "on_error": "stop"})),
     "roster_job": ("get", "see", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/", {})),
     "roster_job_progress": ("get", "see", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/progress", {})),
+    "roster_job_confirm": ("post", "fill", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/confirm", {})),
+    "roster_job_cancel": ("post", "fill", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/cancel", {})),
+    "roster_detect": ("post", "fill", lambda w, t: (f"/rosters/{t}/detect", {"term": "2099-fall"})),
+    "roster_detection": ("get", "see", lambda w, t: (f"/rosters/detections/{w.detections[t].pk}/", {})),
+    "roster_detection_progress": ("get", "see",
+                                  lambda w, t: (f"/rosters/detections/{w.detections[t].pk}/progress", {})),
     "roster_bad_rows": ("get", "see_export", lambda w, t: (f"/rosters/jobs/{w.jobs[t].pk}/bad-rows.csv", {})),
     "roster_case": ("get", "see", lambda w, t: (f"/rosters/cases/{w.cases[t].pk}/", {}) if t in w.cases else None),
     "roster_case_status": ("post", "fill", lambda w, t: (f"/rosters/cases/{w.cases[t].pk}/status",

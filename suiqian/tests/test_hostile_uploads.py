@@ -168,9 +168,45 @@ def test_exports_neutralise_cells_that_spreadsheets_would_run(seeded_notices, ca
 
 
 def roster_upload(client, user, name, data):
+    """Upload on the page, let the worker run the import, and read the job's page."""
+    from suiqian.conftest import run_pending_tasks
+
     client.force_login(user)
-    return client.post("/rosters/140525/import", {"term": "2021-fall", "on_error": "stop",
-                                                  "file": upload(name, data)}, follow=True).content.decode()
+    response = client.post("/rosters/140525/import", {"term": "2021-fall", "on_error": "stop",
+                                                      "file": upload(name, data)})
+    run_pending_tasks()
+    return client.get(response["Location"]).content.decode()
+
+
+def test_a_roster_with_a_stray_quote_before_many_short_lines_is_refused_at_once(client, county_user):
+    """A quote opened and never closed used to make every line end a candidate cut, each counted from the start."""
+    import time
+
+    from suiqian.rosters.columns import HEADER
+    from suiqian.rosters.models import RosterEntry
+
+    body = ",".join(HEADER) + '\n"' + "1\n" * 300_000
+    started = time.process_time()
+    page = roster_upload(client, county_user, "名册.csv", body.encode())
+    assert time.process_time() - started < 5
+    assert "引号不配对" in page and "未导入" in page
+    assert not RosterEntry.objects.exists()
+
+
+def test_a_roster_xlsx_with_one_huge_shared_string_is_refused_before_it_is_parsed(client, county_user):
+    from suiqian.rosters.models import RosterEntry
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
+            member.write(b'<sst><si><t>')
+            for _ in range(200):
+                member.write(b"A" * (1024 * 1024))
+            member.write(b"</t></si></sst>")
+    page = roster_upload(client, county_user, "名册.xlsx", buf.getvalue())
+    assert "解压后的内容异常大" in page
+    assert not RosterEntry.objects.exists()
 
 
 def test_a_roster_line_of_100000_columns(client, county_user):

@@ -68,3 +68,19 @@ def import_rows(scope, user, tmp_path: Path, rows, term: str, *, unit=None, on_e
 
     path = write_roster(tmp_path, rows, name=name)
     return services.import_file(scope, user, path, term, unit=unit, on_error=on_error)
+
+
+def xlsx_bytes(rows, header=HEADER) -> bytes:
+    """A roster as Excel saves it: grades as numbers."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(list(header))
+    for r in rows:
+        values = r.row() if isinstance(r, Child) else r
+        wb.active.append([int(v) if v.isdigit() and len(v) < 3 else v for v in values])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -47,7 +47,7 @@ def test_every_dropout_is_found_and_no_graduate_or_transfer_is_reported(two_term
     case = DropoutCase.objects.get(id_masked=masked(two_terms["drops"][1]))
     assert (case.unit.code, case.school, case.grade, case.status, case.term, case.last_term) == (
         "140525", "第一中学", 8, CaseStatus.CHECKING, FALL, SPRING)
-    assert case.opened_note == "名册比对：2021 年春季学期在册，2021 年秋季学期未出现在平台任何县区的名册中"
+    assert case.opened_note == "名册比对：2021年春季学期在册，2021年秋季学期未出现在平台任何县区的名册中"
     assert not case.events.exists()  # being found is not a status change
 
 
@@ -88,7 +88,7 @@ def test_a_roster_imported_late_closes_the_open_case_of_a_child_found_there(two_
     assert result.cases_closed == 1
     case = DropoutCase.objects.get(id_masked=masked(dropped))
     assert (case.status, case.new_unit.code) == (CaseStatus.TRANSFERRED, "140521")
-    assert case.events.last().note == "名册比对：该生已在 沁水县 2021 年秋季学期 名册中"
+    assert case.events.last().note == "名册比对：该生已在 沁水县 2021年秋季学期 名册中"
     assert case.closed_at is not None
 
 
@@ -182,4 +182,4 @@ def test_cases_exported_at_half_past_midnight_carry_the_beijing_date_and_hour(tw
     call_command("roster", "cases", "--term", FALL, "--include-transfers")
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0][8:] == ["未在册学期", "发现时间（北京时间）"]
-    assert {tuple(r[8:]) for r in rows[1:]} == {("2021 年秋季学期", "2021-09-30 00:30")}
+    assert {tuple(r[8:]) for r in rows[1:]} == {("2021年秋季学期", "2021-09-30 00:30")}

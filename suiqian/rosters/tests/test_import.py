@@ -220,7 +220,7 @@ def test_only_the_units_own_filler_may_import(county_user, sibling_county_user, 
     viewer = make_user("140525", roles=["viewer"], username="viewer")
     for user, code in ((sibling_county_user, "140525"), (viewer, "140525")):
         with pytest.raises(services.NotAllowed):
-            services.store_upload(Scope.of(user), user, unit(code), SPRING, "stop", None)
+            services.start_import(Scope.of(user), user, unit(code), SPRING, "stop", None)
 
 
 # --- the number, checked and hashed ------------------------------------------------------------

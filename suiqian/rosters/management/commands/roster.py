@@ -6,11 +6,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from suiqian.lib.cli import add_scope_argument, scope_from_options, user_from_options
-from suiqian.rosters import queries, services, synthetic
+from suiqian.rosters import partitions, queries, services, synthetic
 from suiqian.rosters.models import ImportJob
 from suiqian.rosters.terms import Term, TermError
 
-WORKER_IDLE_SECONDS = 5
 logger = logging.getLogger(__name__)
 
 
@@ -22,8 +21,8 @@ def _term(text: str) -> Term:
 
 
 class Command(BaseCommand):
-    help = ("学籍名册与控辍保学：gen 生成模拟名册，import 导入名册，work 处理页面上传的导入任务，"
-            "detect 比对两学期名册发现疑似辍学，cases 导出个案")
+    help = ("学籍名册与控辍保学：gen 生成模拟名册，import 导入名册，recover 清理中断的导入，"
+            "detect 比对两学期名册发现疑似辍学，cases 导出个案（页面上传的导入和比对由 suiqian worker 在后台运行）")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -48,9 +47,12 @@ class Command(BaseCommand):
         imp.add_argument("--bad-rows", metavar="F.csv", help="把错误行清单另存一份到该文件")
         add_scope_argument(imp)
 
-        work = sub.add_parser("work", help="处理页面上传的导入任务（常驻：--loop）")
-        work.add_argument("--loop", action="store_true", help="处理完后继续等待新任务")
-        work.add_argument("--max-jobs", type=int, default=0)
+        archive = sub.add_parser("archive", help="归档一个学期的名册（PostgreSQL：分离该学期的分区，保留为独立的表）")
+        archive.add_argument("--term", required=True)
+        attach = sub.add_parser("attach", help="重新接入已归档学期的名册（PostgreSQL）")
+        attach.add_argument("--term", required=True)
+
+        sub.add_parser("recover", help="清理意外中断的导入（删除其暂存数据和加密的上传文件）；每次导入前也会自动进行")
 
         detect = sub.add_parser("detect", help="比对上一学期与本学期名册：疑似辍学、平台内转学、名册未上报")
         detect.add_argument("--term", required=True)
@@ -114,6 +116,8 @@ class Command(BaseCommand):
     def _report_bad_rows(self, job, copy_to):
         if not job.rows_bad:
             return
+        for reason, n in job.reasons_by_count:
+            self.stderr.write(f"{reason}：{n} 行")
         for row, masked, reason in job.bad_rows_sample[:20]:
             self.stderr.write(f"第 {row} 行\t{masked}\t{reason}")
         if job.rows_bad > 20:
@@ -125,27 +129,28 @@ class Command(BaseCommand):
             Path(copy_to).write_bytes(source.read_bytes())
             self.stderr.write(f"错误行清单已写入 {copy_to}")
 
-    # --- work ----------------------------------------------------------------------------------
-    def do_work(self, opts):
-        done = 0
-        while True:
-            services.fail_stale_jobs()
-            job = services.claim_next_job()
-            if job is None:
-                if not opts["loop"]:
-                    break
-                time.sleep(WORKER_IDLE_SECONDS)
-                continue
-            self.stdout.write(f"导入任务 {job.pk}（{job.unit.name if job.unit else '全平台'} {job.term} {job.filename}）")
-            try:
-                services.work_job(job)
-            except Exception:  # noqa: BLE001 — the job is marked failed and logged; the worker goes on
-                logger.exception("roster import job %s failed", job.pk)
-            self.stdout.write(f"  {job.get_status_display()}：{job.message}")
-            done += 1
-            if opts["max_jobs"] and done >= opts["max_jobs"]:
-                break
-        self.stdout.write(f"共处理 {done} 个导入任务")
+    # --- archive / attach -------------------------------------------------------------------------
+    def do_archive(self, opts):
+        term = _term(opts["term"])
+        try:
+            table = partitions.detach(term)
+        except partitions.PartitionError as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(f"{term.label}名册已归档为表 {table}：可用 pg_dump -t {table} 导出后 DROP TABLE {table}；"
+                          f"需要时 pg_restore 后运行 suiqian roster attach --term {term.code}")
+
+    def do_attach(self, opts):
+        term = _term(opts["term"])
+        try:
+            partitions.attach(term)
+        except partitions.PartitionError as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(f"{term.label}名册已重新接入")
+
+    # --- recover ------------------------------------------------------------------------------
+    def do_recover(self, opts):
+        failed = services.recover_interrupted_imports()
+        self.stdout.write(f"已清理 {failed} 个意外中断的导入")
 
     # --- detect --------------------------------------------------------------------------------
     def do_detect(self, opts):
