@@ -63,6 +63,10 @@ class AuditEvent(models.Model):
         TOKEN = "token", "接口令牌"
         EXPORT_PERSONAL = "export_personal", "导出个人信息"
         IMPORT = "import", "导入"
+        NOTICE_CORRECTED = "notice_corrected", "更正通知"
+        NOTICE_WITHDRAWN = "notice_withdrawn", "撤回通知"
+        LOCKED_OUT = "locked_out", "账号锁定"
+        ACCOUNT_UNLOCKED = "account_unlocked", "解除锁定"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")

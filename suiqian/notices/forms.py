@@ -60,3 +60,45 @@ def read_attachments(files) -> list[tuple[str, bytes]]:
             raise NoticeError(f"附件 {upload.name} 超过 20 MB")
         out.append((upload.name, upload.read()))
     return out
+
+
+# --- what the notice form shows: blank, from a draft, or back from a refused post ------------------
+
+CONTACT_ROWS = 3
+
+
+def _pad(rows: list[dict], n: int, blank: dict) -> list[dict]:
+    return (rows + [dict(blank) for _ in range(n)])[:max(n, len(rows))]
+
+
+def contacts_initial(post=None, contacts: list[dict] | None = None) -> list[dict]:
+    if post:
+        contacts = parse_contacts(post)
+    return _pad(list(contacts or []), CONTACT_ROWS, {"name": "", "phone": "", "email": ""})
+
+
+def _requirement_rows(rows: list[dict]) -> list[dict]:
+    return _pad(rows, MAX_REQUIREMENT_ROWS, {"title": "", "kind": "", "due": ""})
+
+
+def blank_initial(children) -> dict:
+    return {"wenhao": "", "title": "", "body": "", "contacts": contacts_initial(), "publish": True,
+            "targets": {c.code for c in children}, "requirements": _requirement_rows([])}
+
+
+def initial_from_post(post) -> dict:
+    rows = [{"title": post.get(f"req-{i}-title", ""), "kind": post.get(f"req-{i}-kind", ""),
+             "due": post.get(f"req-{i}-due", "")} for i in range(MAX_REQUIREMENT_ROWS)]
+    return {"wenhao": post.get("wenhao", ""), "title": post.get("title", ""), "body": post.get("body", ""),
+            "contacts": contacts_initial(post), "publish": bool(post.get("publish")),
+            "targets": set(post.getlist("targets")), "requirements": rows}
+
+
+def initial_from_notice(notice) -> dict:
+    rows = [{"title": r.title, "due": r.due_date.isoformat(),
+             "kind": f"form:{r.form.code}" if r.kind == Requirement.Kind.FORM else f"document:{r.document_type}"}
+            for r in notice.requirements.select_related("form")]
+    return {"wenhao": notice.wenhao, "title": notice.title, "body": notice.body,
+            "contacts": contacts_initial(contacts=notice.contacts), "publish": False,
+            "targets": {t.unit.code for t in notice.targets.select_related("unit")},
+            "requirements": _requirement_rows(rows)}

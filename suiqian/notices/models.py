@@ -8,6 +8,7 @@ class Notice(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
         PUBLISHED = "published", "已发布"
+        WITHDRAWN = "withdrawn", "已撤回"
 
     issuer = models.ForeignKey("divisions.Division", models.PROTECT, related_name="issued_notices",
                                verbose_name="发文单位")
@@ -19,6 +20,8 @@ class Notice(models.Model):
                                        verbose_name="转发自")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdraw_reason = models.TextField("撤回说明", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -29,6 +32,19 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wenhao} {self.title}"
+
+
+class NoticeCorrection(models.Model):
+    """更正 of a published notice: the note its recipients read and what changed, field by field."""
+
+    notice = models.ForeignKey(Notice, models.CASCADE, related_name="corrections")
+    note = models.TextField("更正说明")
+    changes = models.JSONField("修改内容", default=list)  # [{"label", "old", "new"}], labels in Chinese
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    made_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["made_at", "pk"]
 
 
 class NoticeAttachment(models.Model):
@@ -97,6 +113,31 @@ class Extension(models.Model):
         constraints = [models.UniqueConstraint(fields=["requirement", "unit"], name="extension_requirement_unit")]
 
 
+class ExtensionRequest(models.Model):
+    """A unit below asks the issuer, from the notice, for a later due date; the issuer grants or refuses it there."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待处理"
+        GRANTED = "granted", "已同意"
+        REFUSED = "refused", "未同意"
+
+    requirement = models.ForeignKey(Requirement, models.CASCADE, related_name="extension_requests")
+    unit = models.ForeignKey("divisions.Division", models.PROTECT, related_name="+")
+    due_date = models.DateField("申请延期至")
+    reason = models.TextField("理由")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField("处理意见", blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["requirement", "unit"], condition=models.Q(status="pending"),
+                                               name="one_pending_extension_request")]
+
+
 class DocumentSubmission(models.Model):
     """One version of a document a unit delivered against a requirement; every upload is a new version."""
 
@@ -129,6 +170,8 @@ class DocumentSubmission(models.Model):
     # For a city's 实施细则 package: the county versions it carried up, with their decisions.
     manifest = models.JSONField(default=list, blank=True)
     findings = models.JSONField("自动审查结果", default=list, blank=True)
+    # A large document is checked by the background worker; until then its findings are not known yet.
+    checking = models.BooleanField("自动审查进行中", default=False)
     # A scan (image-only PDF, photo) is read by OCR in the background before it is checked.
     recognition = models.CharField("文字识别", max_length=10, choices=Recognition.choices, blank=True, default="")
     recognition_note = models.TextField("识别说明", blank=True)

@@ -17,7 +17,7 @@ from suiqian.policies.extraction import ExtractionError, extract_paragraphs
 from suiqian.policies.highlight import highlight
 from suiqian.reporting.models import Report, ReportEvent
 
-from .models import DocumentSubmission, Extension, InboxMessage, Notice, NoticeTarget, Requirement
+from .models import DocumentSubmission, Extension, ExtensionRequest, InboxMessage, Notice, NoticeTarget, Requirement
 
 CHINA = ZoneInfo("Asia/Shanghai")
 STATUS_LABELS = {"missing": "未报送", "submitted": "已报送", "approved": "已审核", "returned": "已退回"}
@@ -34,12 +34,17 @@ def today_in_china() -> dt.date:
 
 # --- visibility ------------------------------------------------------------------------
 
+SENT = (Notice.Status.PUBLISHED, Notice.Status.WITHDRAWN)
+PAGE_SIZE = 20
+
+
 def visible_notices(scope: Scope):
     """Notices issued in the user's subtree, addressed to it, or forwarded into it."""
     if scope.is_system:
         return Notice.objects.all()
     root = scope.root_path
-    published = Q(status=Notice.Status.PUBLISHED)
+    # A withdrawn notice stays readable to those who received it, marked withdrawn.
+    published = Q(status__in=SENT)
     return Notice.objects.filter(
         Q(issuer__path__startswith=root)
         | (published & Q(targets__unit__path__startswith=root))
@@ -59,14 +64,38 @@ def get_notice(scope: Scope, pk: int) -> Notice:
 def inbox(scope: Scope):
     if scope.is_system:
         return NoticeTarget.objects.none()
-    return (NoticeTarget.objects.filter(unit=scope.unit, notice__status=Notice.Status.PUBLISHED)
-            .select_related("notice", "notice__issuer").order_by("-notice__published_at"))
+    return (NoticeTarget.objects.filter(unit=scope.unit, notice__status__in=SENT)
+            .select_related("notice", "notice__issuer").order_by("-notice__published_at", "-pk"))
 
 
 def issued(scope: Scope):
     if scope.is_system:
         return Notice.objects.all()
     return Notice.objects.filter(issuer=scope.unit).select_related("issuer")
+
+
+def search_inbox(scope: Scope, text: str = ""):
+    qs = inbox(scope)
+    if text:
+        qs = qs.filter(Q(notice__wenhao__icontains=text) | Q(notice__title__icontains=text)
+                       | Q(notice__issuer__name__icontains=text))
+    return qs
+
+
+def search_issued(scope: Scope, text: str = ""):
+    qs = issued(scope)
+    if text:
+        qs = qs.filter(Q(wenhao__icontains=text) | Q(title__icontains=text))
+    return qs.order_by("-created_at", "-pk")
+
+
+def extension_requests(notice: Notice, scope: Scope):
+    """Requests on this notice that the viewer may see: all for the issuer's side, a unit's own otherwise."""
+    qs = (ExtensionRequest.objects.filter(requirement__notice=notice)
+          .select_related("requirement", "unit", "requested_by", "decided_by"))
+    if scope.is_system or scope.sees(notice.issuer):
+        return qs
+    return qs.filter(unit=scope.unit)
 
 
 def unread_messages(scope: Scope):

@@ -24,11 +24,14 @@ from suiqian.policies import ocr
 from suiqian.policies.checker import check_file, check_paragraphs
 from suiqian.policies.extraction import ExtractionError, NeedsRecognition
 
-from . import queries
-from .models import (DocumentSubmission, Extension, InboxMessage, Notice, NoticeAttachment, NoticeTarget,
-                     ReminderLog, Requirement)
+from . import queries, tasks
+from .models import (DocumentSubmission, Extension, ExtensionRequest, InboxMessage, Notice, NoticeAttachment,
+                     NoticeCorrection, NoticeTarget, ReminderLog, Requirement)
 
 logger = logging.getLogger(__name__)
+
+# Larger 实施细则 are checked by `suiqian worker`, not while the county waits for its upload to finish.
+LARGE_DOCUMENT_BYTES = 512 * 1024
 
 
 class NoticeError(Exception):
@@ -140,8 +143,10 @@ def publish_notice(scope: Scope, user, notice: Notice) -> Notice:
 
 def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao: str, title: str, body: str = "",
                    contacts: list[dict] | None = None, due_dates: dict[int, dt.date] | None = None,
-                   extra: list[RequirementSpec] = (), publish: bool = True) -> Notice:
-    """转发: the city passes a received notice to its counties with its own 文号 and earlier due dates."""
+                   extra: list[RequirementSpec] = (), publish: bool = True,
+                   targets: list[Division] | None = None) -> Notice:
+    """转发: the city passes a received notice to its counties (all, or those chosen) with its own 文号 and
+    earlier due dates; the upstream attachments travel with it."""
     if not parent.targets.filter(unit=unit).exists() or parent.status != Notice.Status.PUBLISHED:
         raise NoticeError("只能转发本单位收到的通知")
     due_dates = due_dates or {}
@@ -155,15 +160,132 @@ def forward_notice(scope: Scope, user, parent: Notice, unit: Division, *, wenhao
                          .values_list("path", flat=True))
             units = [c for c in Division.objects.filter(parent=unit).current()
                      if any(path.startswith(c.path) for path in listed)]
+            if targets is not None:
+                chosen = {t.pk for t in targets}
+                units = [u for u in units if u.pk in chosen]
             if not units:
                 continue
         specs.append(RequirementSpec(title=r.title, kind=r.kind, document_type=r.document_type, form=r.form,
                                      due_date=due_dates.get(r.pk, r.due_date), parent=r, units=units))
     with transaction.atomic():
         notice = create_notice(scope, user, unit, wenhao=wenhao, title=title, body=body, contacts=contacts,
-                               requirements=[*specs, *extra], forwarded_from=parent)
+                               requirements=[*specs, *extra], forwarded_from=parent, targets=targets)
+        # The same stored files: a forward carries the upstream attachments without copying their bytes.
+        NoticeAttachment.objects.bulk_create([NoticeAttachment(notice=notice, name=a.name, size=a.size, file=a.file.name)
+                                              for a in parent.attachments.all()])
         if publish:
             notice = publish_notice(scope, user, notice)
+    return notice
+
+
+# --- drafts, corrections, withdrawal -------------------------------------------------------------
+
+def _require_status(notice: Notice, status: str, message: str) -> None:
+    if notice.status != status:
+        raise NoticeError(message)
+
+
+@transaction.atomic
+def update_draft(scope: Scope, user, notice: Notice, *, wenhao: str, title: str, body: str = "",
+                 contacts: list[dict] | None = None, targets: list[Division] | None = None,
+                 requirements: list[RequirementSpec] = (), attachments: list[tuple[str, bytes]] = (),
+                 remove_attachments: list[int] = ()) -> Notice:
+    """A draft is edited freely: what it says, who gets it, what they must deliver."""
+    _require_issue(scope, notice.issuer)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    _require_status(notice, Notice.Status.DRAFT, "只有草稿可以修改；已发布的通知请更正或撤回")
+    wenhao, title = (wenhao or "").strip(), (title or "").strip()
+    if not wenhao or not title:
+        raise NoticeError("文号和标题不能为空")
+    if Notice.objects.filter(issuer=notice.issuer, wenhao=wenhao).exclude(pk=notice.pk).exists():
+        raise NoticeError(f"本单位已有文号为 {wenhao} 的通知")
+    targets = list(targets) if targets is not None else [t.unit for t in notice.targets.select_related("unit")]
+    strangers = [t.name for t in targets if t.parent_id != notice.issuer_id]
+    if strangers:
+        raise NoticeError(f"只能向直属下级发文：{'、'.join(strangers)} 不是本单位的直属下级")
+    if not targets:
+        raise NoticeError("请至少选择一个接收单位")
+    if not requirements and notice.forwarded_from_id is None and not body:
+        raise NoticeError("正文和报送事项不能都为空")
+    notice.wenhao, notice.title, notice.body, notice.contacts = wenhao, title, body, _clean_contacts(contacts)
+    notice.save()
+    notice.targets.all().delete()
+    NoticeTarget.objects.bulk_create([NoticeTarget(notice=notice, unit=t) for t in targets])
+    if notice.forwarded_from_id is None:  # a forward's requirements follow the upstream ones
+        notice.requirements.all().delete()
+        target_ids = {t.pk for t in targets}
+        for position, spec in enumerate(requirements):
+            _add_requirement(notice, spec, position, target_ids)
+    notice.attachments.filter(pk__in=list(remove_attachments)).delete()
+    for name, data in attachments:
+        NoticeAttachment.objects.create(notice=notice, name=name, size=len(data), file=ContentFile(data, name=name))
+    return notice
+
+
+def _tell_targets(notice: Notice, text: str) -> None:
+    InboxMessage.objects.bulk_create([InboxMessage(unit=t.unit, text=text, link=f"/notices/{notice.pk}/")
+                                      for t in notice.targets.select_related("unit")])
+
+
+@transaction.atomic
+def correct_notice(scope: Scope, user, notice: Notice, *, note: str, title: str, body: str,
+                   due_dates: dict[int, dt.date] | None = None) -> NoticeCorrection:
+    """更正 of a published notice: its recipients are told, and see the note and what changed."""
+    _require_issue(scope, notice.issuer)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    _require_status(notice, Notice.Status.PUBLISHED, "只有已发布的通知可以更正")
+    note, title = (note or "").strip(), (title or "").strip()
+    if not note:
+        raise NoticeError("请填写更正说明")
+    if not title:
+        raise NoticeError("标题不能为空")
+    changes = []
+    if title != notice.title:
+        changes.append({"label": "标题", "old": notice.title, "new": title})
+    if (body or "") != notice.body:
+        changes.append({"label": "正文", "old": notice.body, "new": body or ""})
+    for r in notice.requirements.select_related("parent"):
+        day = (due_dates or {}).get(r.pk)
+        if day is None or day == r.due_date:
+            continue
+        if r.parent is not None and day > r.parent.due_date:
+            raise NoticeError(f"事项“{r.title}”的截止日期不得晚于上级要求的 {_fmt(r.parent.due_date)}")
+        changes.append({"label": f"“{r.title}”截止日期", "old": _fmt(r.due_date), "new": _fmt(day)})
+        r.due_date = day
+        r.save(update_fields=["due_date"])
+    if not changes:
+        raise NoticeError("没有修改任何内容；只需补充说明时请另发通知")
+    notice.title, notice.body = title, body or ""
+    notice.save(update_fields=["title", "body"])
+    correction = NoticeCorrection.objects.create(notice=notice, note=note, changes=changes, made_by=user)
+    audit.record(audit.Action.NOTICE_CORRECTED, user=user, unit=notice.issuer, target=notice.wenhao,
+                 detail={"note": note, "changes": [c["label"] for c in changes]})
+    _tell_targets(notice, f"通知更正：{notice.wenhao}《{notice.title}》——{note}")
+    return correction
+
+
+@transaction.atomic
+def withdraw_notice(scope: Scope, user, notice: Notice, reason: str) -> Notice:
+    """撤回: the notice stays readable, marked withdrawn; nothing is owed against it any more."""
+    _require_issue(scope, notice.issuer)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    _require_status(notice, Notice.Status.PUBLISHED, "只有已发布的通知可以撤回")
+    reason = (reason or "").strip()
+    if not reason:
+        raise NoticeError("请填写撤回说明")
+    notice.status, notice.withdrawn_at, notice.withdraw_reason = Notice.Status.WITHDRAWN, timezone.now(), reason
+    notice.save(update_fields=["status", "withdrawn_at", "withdraw_reason"])
+    audit.record(audit.Action.NOTICE_WITHDRAWN, user=user, unit=notice.issuer, target=notice.wenhao,
+                 detail={"reason": reason})
+    _tell_targets(notice, f"通知已撤回：{notice.wenhao}《{notice.title}》——{reason}")
+    # A forward rests on the notice it forwards: it falls with it, and its own recipients are told too.
+    for forward in notice.forwards.filter(status=Notice.Status.PUBLISHED):
+        forward.status, forward.withdrawn_at = Notice.Status.WITHDRAWN, notice.withdrawn_at
+        forward.withdraw_reason = f"上级通知{notice.wenhao}已撤回：{reason}"
+        forward.save(update_fields=["status", "withdrawn_at", "withdraw_reason"])
+        audit.record(audit.Action.NOTICE_WITHDRAWN, user=user, unit=forward.issuer, target=forward.wenhao,
+                     detail={"reason": forward.withdraw_reason})
+        _tell_targets(forward, f"通知已撤回：{forward.wenhao}《{forward.title}》——{forward.withdraw_reason}")
     return notice
 
 
@@ -200,18 +322,35 @@ def submit_document(scope: Scope, user, requirement: Requirement, unit: Division
         raise NoticeError("该材料已审核通过，如需修改请联系上级退回")
     version = (latest.version if latest else 0) + 1
     safe_name = filename.replace("/", "_").replace("\\", "_")[-150:] or f"document.{kind}"
+    large = requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES and len(data) > LARGE_DOCUMENT_BYTES
     submission = DocumentSubmission.objects.create(
         requirement=requirement, unit=unit, version=version, filename=safe_name, content_type=kind,
         size=len(data), sha256=hashlib.sha256(data).hexdigest(), note=note.strip(),
         submitted_at=at or timezone.now(), submitted_by=user,
         file=ContentFile(data, name=f"{unit.code}-{requirement.pk}-v{version}.{kind}"),
-        **_first_reading(requirement, data, safe_name, kind))
+        **({"checking": True} if large else _first_reading(requirement, data, safe_name, kind)))
+    if large:
+        # The queue is this database: the task row commits, or rolls back, with the submission.
+        tasks.check_document_task.enqueue(submission.pk)
     if submission.recognition == DocumentSubmission.Recognition.PENDING:
         # In the same transaction: the scan is queued if and only if the submission is saved.
         recognize_scan.enqueue(submission.pk)
     audit.record(audit.Action.DOCUMENT, user=user, unit=unit, target=requirement.title,
                  detail={"version": version, "file": safe_name, "sha256": submission.sha256})
     return submission
+
+
+def check_submission(submission_id: int) -> int:
+    """The background half of submit_document for a large document: read it, check it, keep the findings
+    (a large scan goes on to OCR)."""
+    submission = DocumentSubmission.objects.select_related("requirement").get(pk=submission_id)
+    with submission.file.open("rb") as f:
+        data = f.read()
+    reading = _first_reading(submission.requirement, data, submission.filename, submission.content_type)
+    DocumentSubmission.objects.filter(pk=submission.pk).update(checking=False, **reading)
+    if reading.get("recognition") == DocumentSubmission.Recognition.PENDING:
+        recognize_scan.enqueue(submission.pk)
+    return len(reading.get("findings", []))
 
 
 def _first_reading(requirement: Requirement, data: bytes, filename: str, kind: str) -> dict:
@@ -354,6 +493,54 @@ def grant_extension(scope: Scope, user, requirement: Requirement, unit: Division
     InboxMessage.objects.create(unit=unit, text=f"“{requirement.title}”截止日期延至 {_fmt(due_date)}：{reason}",
                                 link=f"/notices/{requirement.notice_id}/")
     return extension
+
+
+@transaction.atomic
+def request_extension(scope: Scope, user, requirement: Requirement, unit: Division, due_date: dt.date,
+                      reason: str) -> ExtensionRequest:
+    """A unit below asks, from the notice, for more time on one requirement."""
+    require_submitter(scope, unit)
+    if requirement.notice.status != Notice.Status.PUBLISHED:
+        raise NoticeError("该通知不在有效期内，不能申请延期")
+    if not queries.is_expected(requirement, unit):
+        raise NoticeError("该事项不要求本单位报送")
+    reason = (reason or "").strip()
+    if not reason:
+        raise NoticeError("申请延期必须填写理由")
+    current = Extension.objects.filter(requirement=requirement, unit=unit).first()
+    due = current.due_date if current else requirement.due_date
+    if due_date <= due:
+        raise NoticeError(f"申请的日期应晚于现在的截止日期 {_fmt(due)}")
+    if ExtensionRequest.objects.filter(requirement=requirement, unit=unit,
+                                       status=ExtensionRequest.Status.PENDING).exists():
+        raise NoticeError("本单位已有一个待处理的延期申请")
+    ask = ExtensionRequest.objects.create(requirement=requirement, unit=unit, due_date=due_date, reason=reason,
+                                          requested_by=user)
+    InboxMessage.objects.create(unit=requirement.notice.issuer,
+                                text=f"{unit.name}申请将“{requirement.title}”延期至 {_fmt(due_date)}：{reason}",
+                                link=f"/notices/{requirement.notice_id}/")
+    return ask
+
+
+@transaction.atomic
+def decide_extension_request(scope: Scope, user, ask: ExtensionRequest, *, grant: bool, note: str = "") -> ExtensionRequest:
+    requirement = ask.requirement
+    _require_issue(scope, requirement.notice.issuer)
+    ask = ExtensionRequest.objects.select_for_update().get(pk=ask.pk)
+    if ask.status != ExtensionRequest.Status.PENDING:
+        raise NoticeError(f"该申请{ask.get_status_display()}（可能已被他人处理）")
+    note = (note or "").strip()
+    if not grant and not note:
+        raise NoticeError("不同意延期时请填写原因")
+    ask.status = ExtensionRequest.Status.GRANTED if grant else ExtensionRequest.Status.REFUSED
+    ask.decided_by, ask.decided_at, ask.decision_note = user, timezone.now(), note
+    ask.save()
+    if grant:
+        grant_extension(scope, user, requirement, ask.unit, ask.due_date, note or ask.reason)
+    else:
+        InboxMessage.objects.create(unit=ask.unit, text=f"“{requirement.title}”的延期申请未获同意：{note}",
+                                    link=f"/notices/{requirement.notice_id}/")
+    return ask
 
 
 @dataclass

@@ -36,6 +36,7 @@ class FieldSpec:
     supplier: str | None = None
     group: str | None = None
     part: str | None = None
+    definition: str = ""  # 口径: what the number counts, shown beside the field
 
     def entered_at(self, level: str) -> bool:
         return level in self.levels
@@ -146,7 +147,8 @@ def parse_form_spec(data: dict) -> FormSpec:
     for f in data["fields"]:
         spec = FieldSpec(code=f["code"], label=f["label"], levels=tuple(f.get("levels", ())),
                          aggregation=f.get("aggregation", "sum"), supplier=f.get("supplier"),
-                         group=f.get("group"), part=f.get("part"))
+                         group=f.get("group"), part=f.get("part"),
+                         definition=str(f.get("definition", "")).strip())
         if not spec.code.isidentifier():
             problems.append(f"字段代码 {spec.code!r} 只能由字母、数字和下划线组成")
         if not spec.levels or set(spec.levels) - set(LEVELS):

@@ -612,7 +612,8 @@ class FormPage:
 
     @property
     def may_submit(self) -> bool:
-        return self.may_fill and self.report is not None and self.report.is_editable
+        # 上报 saves what is on the screen first, so an unsaved first draft may be submitted too.
+        return self.editable or (self.may_fill and self.report is not None and self.report.is_editable)
 
     @property
     def version(self) -> int:

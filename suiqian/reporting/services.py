@@ -20,6 +20,7 @@ from django.utils import timezone
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
+from suiqian.lib import labels
 
 from . import queries
 from .formspec import FORMS_DIR, FormSpecError, read_form_file
@@ -69,6 +70,11 @@ class ImportProblem:
     cell: str
     field: str
     message: str
+
+    @property
+    def item(self) -> str:
+        """The field in words, as the paper names it: users never see its code."""
+        return labels.label("field", self.field, "") if self.field else ""
 
 
 class IncompleteRollup(ReportError):

@@ -8,7 +8,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import XLSX, download, refuse, table_download
 
-from . import queries, services
+from . import printing, queries, services
 from .models import FormDefinition
 from .queries import YearError, indicator_table, requested_year, years_with_data
 
@@ -107,6 +107,9 @@ def form_save(request, code, unit_code):
 def form_submit(request, code, unit_code):
     def submit(scope, form, unit):
         explanations = {k[len("explain:"):]: v for k, v in request.POST.items() if k.startswith("explain:")}
+        if "version" in request.POST:  # the values on the screen came along: they are saved first
+            services.save_values(scope, request.user, form, unit, request.POST,
+                                 expected_version=_int_or_none(request.POST.get("version")))
         confirmed = request.POST.get("confirm_incomplete") == "1"
         reason = request.POST.get("incomplete_reason", "") if confirmed else ""
         services.submit_report(scope, request.user, _report(form, unit), explanations, incomplete_reason=reason)
@@ -181,6 +184,25 @@ def form_export(request, code, unit_code):
     values = {c.field.code: c.value for row in page.rows for c in row if c.field}
     data = render_form_workbook(form.parsed, values=values, unit_name=unit.bureau_name)
     return download(data, f"{unit.name}{form.title}.xlsx", XLSX)
+
+
+def _print_context(request, code, unit_code):
+    scope, form, unit = _form_and_unit(request, code, unit_code)
+    return {"page": queries.form_page(scope, form, unit)}
+
+
+@login_required
+def form_print(request, code, unit_code):
+    """The paper copy: one A4 landscape page, the table and room for the 公章 and signatures, nothing else."""
+    return render(request, "reporting/form_print.html", _print_context(request, code, unit_code))
+
+
+@login_required
+def form_pdf(request, code, unit_code):
+    context = _print_context(request, code, unit_code)
+    page = context["page"]
+    data = printing.render_pdf("reporting/form_print.html", {**context, "pdf": True}, request=request)
+    return download(data, f"{page.unit.name}{page.form.title}.pdf", "application/pdf")
 
 
 def _report(form, unit):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
+from suiqian.lib.labels import label as code_label
 from suiqian.lib.tabular import Column, Table
 
 from .models import (OPEN_STATUSES, CaseStatus, DetectionRun, DropoutCase, ImportJob, Roster, RosterEntry,
@@ -178,7 +179,8 @@ def compare_with_summary(scope: Scope, unit: Division, term: Term | str) -> Comp
     typed = current_values(form, unit) if form else {}
     labels = {f.code: f.label for f in form.parsed.fields} if form else {}
     fields = counts.fields
-    rows = [ComparisonRow(code, labels.get(code, code), fields[code], typed.get(code)) for code in COUNT_FIELDS]
+    rows = [ComparisonRow(code, labels.get(code) or code_label("field", code), fields[code], typed.get(code))
+            for code in COUNT_FIELDS]
     return Comparison(counts, form, rows)
 
 

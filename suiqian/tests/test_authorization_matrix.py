@@ -52,6 +52,8 @@ class World:
     attachments: dict
     jobs: dict
     cases: dict
+    asks: dict  # issuing unit code → an extension request on its notice
+    people: dict  # unit code → a user of that unit
     tokens: dict  # username → API key
     detections: dict
 
@@ -94,6 +96,8 @@ def build_world() -> World:
         edustats.submit(system, None, edustats.save_figures(system, None, unit(code), 2021, figures))
     # 教育部's ranking of the provinces: Shanxi's row summed from the cities' published 附件1.
     rankings = {code: supervision.publish_ranking(system, None, unit(code), 2020) for code in (N, P)}
+    asks = {code: notices.request_extension(system, None, rules[below], unit(below), dt.date(2030, 1, 1), "人手不足")
+            for code, below in ((P, C), (C, K))}
     jobs, cases, detections = roster_objects()
     users = {}
     for code in (N, P, C, K):
@@ -102,7 +106,8 @@ def build_world() -> World:
     tokens = {u.username: create_token(u, "matrix")[1] for u in users.values()}
     return World(form=form, notices=notice_of, rules=rules, submissions=submissions, inspections=inspections,
                  rankings=rankings, attachments={P: province_notice.attachments.first()}, jobs=jobs, cases=cases,
-                 tokens=tokens, detections=detections)
+                 asks=asks, people={code: make_user(code, roles=[Role.FILLER], username=f"person-{code}")
+                                    for code in (N, P, C, C2, K, K2, K3)}, tokens=tokens, detections=detections)
 
 
 def as_recognized_scan(submission) -> None:
@@ -188,6 +193,9 @@ ENDPOINTS = {
     "trend_xlsx": ("get", "see", lambda w, t: (f"/dashboard/trend.xlsx?unit={t}", {})),
     "map_file": ("get", "login", plain("/maps/140000.geojson")),
     "audit_log": ("get", "province_admin", plain("/audit/")),
+    "user_list": ("get", "admin", plain("/account/users/")),
+    "user_page": ("get", "manage", lambda w, t: (f"/account/users/{w.people[t].pk}/", {})),
+    "user_unlock": ("post", "manage", lambda w, t: (f"/account/users/{w.people[t].pk}/unlock", {})),
     "own_unit": ("get", "login", plain("/units/")),
     "unit": ("get", "see", lambda w, t: (f"/units/{t}/", {})),
     "enrollment_table": ("get", "see", lambda w, t: (f"/stats/enrollment/?unit={t}&year=2020", {})),
@@ -196,6 +204,8 @@ ENDPOINTS = {
     "form_page": ("get", "see", form_url()),
     "form_checks": ("get", "see", form_url("checks/")),
     "form_export": ("get", "see", form_url("export.xlsx")),
+    "form_print": ("get", "see", form_url("print/")),
+    "form_pdf": ("get", "see", form_url("print.pdf")),
     "form_check": ("post", "see", form_post("check", {"gaokao_applicants": "1"})),
     "form_save": ("post", "fill", form_post("save", {"gaokao_applicants": "1"})),
     "form_submit": ("post", "fill", form_post("submit")),
@@ -208,6 +218,13 @@ ENDPOINTS = {
     "notice_detail": ("get", "notice", by_notice("")),
     "notice_publish": ("post", "issue", by_notice("publish")),
     "notice_forward": ("get", "forward", by_notice("forward")),
+    "notice_edit": ("get", "issue", by_notice("edit")),
+    "notice_correct": ("get", "issue", by_notice("correct")),
+    "extension_request": ("post", "fill_below", lambda w, t: (f"/requirements/{w.notices[t].requirements.first().pk}/extension-request",
+                                                              {"due_date": "2030-12-31", "reason": "x"})
+                          if t in w.notices else None),
+    "extension_decide": ("post", "issue", lambda w, t: (f"/extension-requests/{w.asks[t].pk}/decide",
+                                                        {"decision": "grant"}) if t in w.asks else None),
     "notice_status_export": ("get", "see", by_notice("status.xlsx")),
     "attachment_download": ("get", "notice", lambda w, t: (f"/notices/attachments/{w.attachments[t].pk}", {})
                             if t in w.attachments else None),
@@ -218,6 +235,8 @@ ENDPOINTS = {
     "submission_page": ("get", "see", by_requirement("")),
     "submission_download": ("get", "see", lambda w, t: (f"/submissions/{w.submissions[t].pk}/download", {})
                             if t in w.submissions else None),
+    "submission_check_progress": ("get", "see", lambda w, t: (f"/submissions/{w.submissions[t].pk}/check-progress", {})
+                                  if t in w.submissions else None),
     "submission_scan_page": ("get", "see", lambda w, t: (f"/submissions/{w.submissions[t].pk}/pages/1.png", {})
                              if t in w.submissions else None),
     "submission_recognition": ("get", "see", lambda w, t: (f"/submissions/{w.submissions[t].pk}/recognition", {})
@@ -288,6 +307,8 @@ ENDPOINTS = {
     "api:return_": ("api-post", "review", lambda w, t: (f"{API}/{t}/return", {"reason": "请核对"})),
     "api:unlock": ("api-post", "review", lambda w, t: (f"{API}/{t}/unlock", {"reason": "更正"})),
     "api:enrollment_table": ("api-get", "see", lambda w, t: (f"/api/v1/stats/enrollment?unit={t}&year=2020", {})),
+    # Last: a withdrawal changes the notices every check above reads.
+    "notice_withdraw": ("post", "issue", by_notice("withdraw", {"reason": "重发"})),
 }
 
 
@@ -311,6 +332,7 @@ def expected(rule: str, role: str | None, level_code: str, relation: str, target
         # A county's 教育事业统计: its own filler or its city's.
         "fill_statistics": relation in ("own", "child") and role == Role.FILLER
         and unit(target).level == Division.Level.COUNTY,
+        "fill_below": relation == "parent" and role == Role.FILLER,
         "review": relation == "child" and role == Role.REVIEWER,
         "issue": relation == "own" and supervisor,
         "issue_own": supervisor,
@@ -318,6 +340,8 @@ def expected(rule: str, role: str | None, level_code: str, relation: str, target
         "notice": relation in ("own", "child", "parent"),
         "forward": relation in ("own", "child", "parent") and supervisor,
         "province_admin": role == Role.ADMIN and level_code in (N, P),
+        "admin": role == Role.ADMIN,
+        "manage": relation in ("own", "child") and role == Role.ADMIN,
         "nothing": False,
     }[rule]
 

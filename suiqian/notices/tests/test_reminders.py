@@ -34,3 +34,19 @@ def test_a_unit_due_within_three_days_is_reminded_by_mail(seeded_notices, city_u
     assert any("jincheng@example.cn" in m.to for m in mail.outbox)
     call_command("remind", "--date", "2021-06-28")
     assert "即将到期提醒 0 条，逾期提醒 0 条，上级提醒 0 条" in capsys.readouterr().out
+
+
+def test_reminders_run_as_a_background_task_by_the_worker(seeded_notices, city_user, run_tasks, capsys):
+    from django_tasks_db.models import DBTaskResult
+
+    city_user.email = "jincheng@example.cn"
+    city_user.save()
+    call_command("remind", "--date", "2021-06-28", "--enqueue")
+    assert "后台任务队列" in capsys.readouterr().out
+    assert not mail.outbox and not ReminderLog.objects.exists()  # nothing sent until the worker runs it
+    run_tasks()
+    result = DBTaskResult.objects.get()
+    assert result.status == "SUCCESSFUL"
+    assert result.return_value["due_soon"] == 18
+    assert any("jincheng@example.cn" in m.to for m in mail.outbox)
+    assert ReminderLog.objects.filter(kind=ReminderLog.Kind.DUE_SOON).count() == 18

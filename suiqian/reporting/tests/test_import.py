@@ -54,7 +54,9 @@ def test_a_file_with_five_mistakes_reports_all_five_and_saves_nothing(summary_fo
     with pytest.raises(CommandError, match="未保存任何数据"):
         call_command("form", "import", "--form", "summary-2021", "--unit", "140525", str(path))
     lines = capsys.readouterr().err.strip().splitlines()
-    by_field = {line.split("\t")[1]: line for line in lines}
+    # Each problem names its item as the paper does, never by its field code.
+    label_of = {f.label: f.code for f in summary_form.parsed.fields}
+    by_field = {label_of[line.split("\t")[1]]: line for line in lines}
     assert by_field["gaokao_applicants"].startswith("汇总表!") and "不能是负数" in by_field["gaokao_applicants"]
     assert "不能是小数" in by_field["zhongkao_applicants"]
     assert "不是数字" in by_field["new_places_primary"]
@@ -68,6 +70,7 @@ def test_problems_name_the_cell_of_the_official_layout(summary_form, county_user
     with pytest.raises(services.ImportFailed) as e:
         services.import_workbook(Scope.of(county_user), county_user, summary_form, unit("140525"), data, "a.xlsx")
     assert [(p.sheet, p.cell, p.field) for p in e.value.problems] == [("汇总表", "F12", "gaokao_applicants")]
+    assert e.value.problems[0].item == "随迁子女在流入地参加高考报名人数"
 
 
 def test_an_approved_form_refuses_an_import(summary_form, county_user, city_user):

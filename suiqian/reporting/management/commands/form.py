@@ -77,7 +77,7 @@ class Command(BaseCommand):
             report = services.import_workbook(scope, user, form, unit, path.read_bytes(), path.name)
         except services.ImportFailed as e:
             for p in e.problems:
-                self.stderr.write(f"{p.sheet}!{p.cell}\t{p.field}\t{p.message}")
+                self.stderr.write(f"{p.sheet}!{p.cell}\t{p.item}\t{p.message}")
             raise CommandError(str(e)) from e
         except services.ReportError as e:
             raise CommandError(str(e)) from e

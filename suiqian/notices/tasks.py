@@ -1,0 +1,26 @@
+"""Background tasks of the notices app, run by `suiqian worker`. Arguments and results are JSON: the queue is
+a database table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django_tasks import task
+
+from . import services  # services enqueues these tasks too: names are looked up when a task runs
+from .queries import today_in_china
+
+
+@task()
+def send_reminders_task(day: str | None = None, window_days: int = 3) -> dict:
+    """催报 as a task."""
+    today = dt.date.fromisoformat(day) if day else today_in_china()
+    run = services.send_reminders(today, window_days=window_days)
+    return {"date": today.isoformat(), "due_soon": run.due_soon, "overdue": run.overdue,
+            "escalations": run.escalations}
+
+
+@task()
+def check_document_task(submission_id: int) -> dict:
+    """The policy check of a large 实施细则, after its upload has been answered."""
+    return {"findings": services.check_submission(submission_id)}
