@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "suiqian.notices",
     "suiqian.ops",
     "suiqian.rosters",
+    "suiqian.edustats",
     "suiqian.api",
 ]
 

@@ -7,6 +7,7 @@ from suiqian.api.routes import api
 from suiqian.accounts.admin import site as admin_site
 from suiqian.dashboard import views as dashboard
 from suiqian.divisions import views as divisions
+from suiqian.edustats import views as edustats
 from suiqian.notices import views as notices
 from suiqian.policies import views as policies
 from suiqian.reporting import views as reporting
@@ -86,6 +87,17 @@ urlpatterns = [
     path("rosters/<str:code>/summary", rosters.summary, name="roster_summary"),
     path("rosters/<str:code>/cases", rosters.case_list, name="roster_cases"),
     path("rosters/<str:code>/detect", rosters.detect, name="roster_detect"),
+    path("edustats/", edustats.home, name="edustats_home"),
+    path("edustats/differences/", edustats.differences, name="edustats_differences"),
+    path("edustats/<str:code>/", edustats.unit_page, name="edustats_unit"),
+    path("edustats/<str:code>/save", edustats.save, name="edustats_save"),
+    path("edustats/<str:code>/submit", edustats.submit, name="edustats_submit"),
+    path("edustats/<str:code>/approve", edustats.approve, name="edustats_approve"),
+    path("edustats/<str:code>/return", edustats.return_, name="edustats_return"),
+    path("edustats/<str:code>/unlock", edustats.unlock, name="edustats_unlock"),
+    path("edustats/<str:code>/import", edustats.import_, name="edustats_import"),
+    path("edustats/<str:code>/template.xlsx", edustats.template, name="edustats_template"),
+    path("edustats/<str:code>/compare", edustats.compare, name="edustats_compare"),
     path("supervision/", supervision.overview, name="supervision"),
     path("supervision/key/<str:code>/notes", supervision.note_add, name="progress_note_add"),
     path("supervision/inspections/new", supervision.inspection_new, name="inspection_new"),

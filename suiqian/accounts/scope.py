@@ -101,6 +101,11 @@ class Scope:
     def may_fill(self, unit: Division) -> bool:
         return self.has_role(Role.FILLER) and (self.is_system or unit.pk == self.unit.pk)
 
+    def may_fill_statistics(self, unit: Division) -> bool:
+        """A county's 教育事业统计: its own 填报员, or its city's, who often holds the survey's figures."""
+        return self.has_role(Role.FILLER) and unit.level == Division.Level.COUNTY and (
+            self.is_system or unit.pk == self.unit.pk or unit.parent_id == self.unit.pk)
+
     def may_review(self, unit: Division) -> bool:
         """审核员 of the parent unit review what a unit submits."""
         return self.has_role(Role.REVIEWER) and (self.is_system or unit.parent_id == self.unit.pk)

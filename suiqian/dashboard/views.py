@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
+from suiqian.edustats.queries import attention as statistics_attention
 from suiqian.lib.http import refuse, table_download
 from suiqian.notices.queries import attention as notice_attention
 from suiqian.notices.queries import dashboard_completeness
@@ -23,6 +24,7 @@ def home(request):
     items = [{"text": item["text"], "url": reverse("form_page", args=[item["form"].code, item["unit"].code])}
              for item in attention(scope)]
     items += notice_attention(scope)
+    items += statistics_attention(scope)
     return render(request, "dashboard/home.html", {"unit": request.user.unit, "attention": items})
 
 

@@ -488,3 +488,46 @@ def _at(rows: list[list], row: int, col: int) -> object:
     if row > len(rows) or col > len(rows[row - 1]):
         return None
     return rows[row - 1][col - 1]
+
+
+# --- a plain table (one row per unit) -------------------------------------------------------
+
+
+@dataclass
+class SheetGrid:
+    sheet: str
+    rows: list[list]  # from A1; rows and columns past the last filled cell may be missing
+
+
+def read_table_workbook(data: bytes, filename: str, *, max_rows: int, max_cols: int) -> SheetGrid:
+    """The first sheet of an uploaded .xlsx/.xls as a grid of raw values, after the same checks as a form.
+
+    For imports laid out as a table with a header row; the caller finds its columns by heading."""
+    _check_upload(data, filename)
+    if data.startswith(ZIP_MAGIC):
+        _check_zip(data)
+        wb = _open_xlsx(data, data_only=True)
+        try:
+            if wb._external_links:
+                raise WorkbookError(EXTERNAL_LINKS)
+            ws = next(iter(_worksheets(wb).values()), None)
+            if ws is None:
+                raise WorkbookError(CORRUPT)
+            try:
+                rows = [list(r) for r in ws.iter_rows(max_row=max_rows, max_col=max_cols, values_only=True)]
+            except Exception as e:  # the sheet XML is parsed only now
+                raise WorkbookError(CORRUPT) from e
+            return SheetGrid(ws.title, [[_clean(v) for v in r] for r in rows])
+        finally:
+            wb.close()
+    if data.startswith(OLE_MAGIC):
+        try:
+            with python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)) as book:
+                name = book.sheet_names[0]
+                rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=max_rows)
+        except python_calamine.PasswordError as e:
+            raise WorkbookError(PASSWORD) from e
+        except Exception as e:  # calamine reports malformed BIFF in many ways
+            raise WorkbookError(CORRUPT) from e
+        return SheetGrid(name, [[_clean(v) for v in r[:max_cols]] for r in rows])
+    raise WorkbookError(CORRUPT)

@@ -53,6 +53,15 @@ class RuleSpec:
 
 
 @dataclass(frozen=True)
+class SourceSpec:
+    """A second record of some of the form's figures, named in rules by its code (e.g. `statistics`)."""
+
+    code: str
+    label: str
+    supplier: str
+
+
+@dataclass(frozen=True)
 class LayoutCell:
     row: int  # 0-based grid position within the table
     col: int
@@ -77,6 +86,7 @@ class FormSpec:
     cells: tuple[LayoutCell, ...]
     n_rows: int
     rules: tuple[RuleSpec, ...]
+    sources: tuple[SourceSpec, ...] = ()
     raw: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
@@ -163,10 +173,11 @@ def parse_form_spec(data: dict) -> FormSpec:
         problems.append(f"字段 {code} 没有出现在版式中")
     for code in {c for c in in_layout if in_layout.count(c) > 1}:
         problems.append(f"字段 {code} 在版式中出现了多次")
+    sources = _parse_sources(data.get("sources", []), problems)
     rules = []
     for r in data.get("rules", []):
         for_each = bool(r.get("for_each_field", False))
-        allowed = {"value", "previous"} if for_each else set(codes)
+        allowed = {"value", "previous", *(s.code for s in sources)} if for_each else set(codes)
         try:
             names = rule_engine.check_expression(r["expr"], allowed)
         except rule_engine.RuleSyntaxError as e:
@@ -181,7 +192,19 @@ def parse_form_spec(data: dict) -> FormSpec:
     return FormSpec(code=data["code"], year=int(data["year"]), title=data["title"], source=data.get("source", ""),
                     header=tuple(data.get("header", ())), notes=tuple(data.get("notes", ())),
                     fields=tuple(fields), groups=tuple(data.get("groups", ())), column_widths=widths,
-                    cells=tuple(cells), n_rows=n_rows, rules=tuple(rules), raw=data)
+                    cells=tuple(cells), n_rows=n_rows, rules=tuple(rules), sources=tuple(sources), raw=data)
+
+
+def _parse_sources(entries: list[dict], problems: list[str]) -> list[SourceSpec]:
+    sources = []
+    for entry in entries:
+        source = SourceSpec(str(entry.get("code", "")), str(entry.get("label", "")), str(entry.get("supplier", "")))
+        if not source.code.isidentifier() or source.code in ("value", "previous"):
+            problems.append(f"第二数据来源的代码 {source.code!r} 无效")
+        if not source.label or not source.supplier:
+            problems.append(f"第二数据来源 {source.code} 缺少 label 或 supplier")
+        sources.append(source)
+    return sources
 
 
 def read_form_file(path: Path) -> FormSpec:

@@ -82,9 +82,18 @@ def previous_values(form: FormDefinition, unit: Division) -> dict[str, int | Non
     return values
 
 
-def run_rules(form: FormDefinition, unit: Division, values: dict) -> list[rule_engine.Finding]:
+def second_sources(form: FormDefinition, unit: Division) -> dict[str, dict[str, int]]:
+    """Each second source's figures for the unit's form (source code → field code → figure)."""
+    return {s.code: suppliers.source_values(s.supplier, unit, form.year) for s in form.parsed.sources}
+
+
+def run_rules(form: FormDefinition, unit: Division, values: dict,
+              sources: dict[str, dict[str, int]] | None = None) -> list[rule_engine.Finding]:
     level_codes = [f.code for f in fields_of(form, unit)]
-    return rule_engine.evaluate(form.parsed, values, previous_values(form, unit), fields=level_codes)
+    if sources is None:
+        sources = second_sources(form, unit)
+    return rule_engine.evaluate(form.parsed, values, previous_values(form, unit), fields=level_codes,
+                                sources=sources)
 
 
 @dataclass
@@ -106,8 +115,9 @@ class CheckResult:
         return marks
 
 
-def check_values(form: FormDefinition, unit: Division, values: dict, *, completeness: bool = True) -> CheckResult:
-    findings = run_rules(form, unit, values)
+def check_values(form: FormDefinition, unit: Division, values: dict, *, completeness: bool = True,
+                 sources: dict[str, dict[str, int]] | None = None) -> CheckResult:
+    findings = run_rules(form, unit, values, sources)
     missing = [f for f in fields_of(form, unit) if values.get(f.code) is None] if completeness else []
     return CheckResult(missing=missing, errors=[f for f in findings if f.severity == "error"],
                        warnings=[f for f in findings if f.severity == "warning"])
@@ -567,6 +577,8 @@ class CellView:
     mark: str = ""
     raw: str | None = None  # what the user typed, shown back when it could not be saved
     input_error: str = ""
+    counterparts: tuple = ()  # (source label, its figure) for each second source that has this field
+    explanations: tuple = ()  # what the unit wrote, on 上报, about the warnings on this field
 
     @property
     def shown(self):
@@ -628,10 +640,13 @@ def form_page(scope: Scope, form: FormDefinition, unit: Division, values_overrid
     may_fill = scope.may_fill(unit)
     open_for_input = may_fill and (report is None or report.is_editable)
     editable_codes = {f.code for f in editable_fields(form, unit)} if open_for_input else set()
-    check = check_values(form, unit, values)
+    sources = second_sources(form, unit)
+    source_labels = {s.code: s.label for s in form.parsed.sources}
+    check = check_values(form, unit, values, sources=sources)
     marks = check.cells
     changes = changes_since_return(report) if report else {}
     comments = report.cell_comments if report else {}
+    explained = explanations_by_field(report) if report else {}
     rows = []
     for layout_row in form.parsed.rows():
         row = []
@@ -646,9 +661,21 @@ def form_page(scope: Scope, form: FormDefinition, unit: Division, values_overrid
                 rollup=roll.values.get(f.code) if roll else None, comment=comments.get(f.code, ""),
                 changed_from=changes.get(f.code, (None, None))[0], changed=f.code in changes,
                 mark="error" if (input_errors or {}).get(f.code) else marks.get(f.code, ""),
-                raw=(raw_inputs or {}).get(f.code), input_error=(input_errors or {}).get(f.code, "")))
+                raw=(raw_inputs or {}).get(f.code), input_error=(input_errors or {}).get(f.code, ""),
+                counterparts=tuple((source_labels[code], figures[f.code]) for code, figures in sources.items()
+                                   if figures.get(f.code) is not None),
+                explanations=tuple(explained.get(f.code, ()))))
         rows.append(row)
     return FormPage(form, unit, report, rows, check, may_fill, scope.may_review(unit), roll, changes)
+
+
+def explanations_by_field(report: Report) -> dict[str, list[str]]:
+    """Field code → the explanations whose warning named it (a warning's key ends in its fields)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for key, text in report.explanations.items():
+        for code in key.rpartition(":")[2].split(","):
+            out[code].append(text)
+    return out
 
 
 def forms_for(scope: Scope):

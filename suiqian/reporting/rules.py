@@ -75,19 +75,23 @@ def _holds(expr: str, names: dict) -> bool:
 
 
 def evaluate(spec, values: dict[str, int | None], previous: dict[str, int | None] | None = None,
-             fields: list[str] | None = None) -> list[Finding]:
-    """Run the form's rules. A rule with an empty field is skipped: completeness is checked on its own."""
-    previous = previous or {}
+             fields: list[str] | None = None, sources: dict[str, dict[str, int]] | None = None) -> list[Finding]:
+    """Run the form's rules. A rule with an empty field is skipped: completeness is checked on its own.
+
+    A for-each-field rule sees `value`, `previous` and each second source's figure for the field
+    by the source's code; it is skipped for a field where any name it uses has no figure."""
+    previous, sources = previous or {}, sources or {}
     in_scope = set(fields) if fields is not None else set(values)
     findings = []
     for rule in spec.rules:
         if rule.for_each_field:
             for code in spec.field_codes:
-                value, prev = values.get(code), previous.get(code)
-                if code not in in_scope or value is None or prev is None:
+                names = {"value": values.get(code), "previous": previous.get(code),
+                         **{source: figures.get(code) for source, figures in sources.items()}}
+                if code not in in_scope or any(names.get(n) is None for n in rule.names | {"value"}):
                     continue
-                if not _holds(rule.expr, {"value": value, "previous": prev}):
-                    message = rule.message.format(label=spec.field(code).label, value=value, previous=prev)
+                if not _holds(rule.expr, {n: names[n] for n in rule.names}):
+                    message = rule.message.format(label=spec.field(code).label, **names)
                     findings.append(Finding(rule.code, rule.severity, message, (code,)))
             continue
         if not rule.names <= in_scope or any(values.get(n) is None for n in rule.names):

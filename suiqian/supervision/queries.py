@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
+from suiqian.edustats.queries import differing_counts
 from suiqian.lib.tabular import Column, Table
 from suiqian.notices.queries import reporting_lapses
 from suiqian.reporting.models import Indicator
@@ -23,7 +24,7 @@ def key_listings_of(scope: Scope, unit):
 
 # --- early warning ----------------------------------------------------------------------------
 
-REASONS = ("低于全国比例", "比例同比下降", "疑似辍学个案未结", "逾期未报", "逾期报送")
+REASONS = ("低于全国比例", "比例同比下降", "疑似辍学个案未结", "附件3与教育事业统计不一致", "逾期未报", "逾期报送")
 
 
 @dataclass
@@ -70,6 +71,8 @@ def early_warnings(scope: Scope, year: int, today=None, *, reason: str = "", cit
     open_cases = open_cases_by_unit(scope)
     for unit in Division.objects.filter(code__in=open_cases, valid_to__isnull=True).select_related("parent"):
         warnings.append(Warning(unit, "疑似辍学个案未结", f"{open_cases[unit.code]} 个（核查中或劝返中）"))
+    for unit, count in differing_counts(scope, year).items():
+        warnings.append(Warning(unit, "附件3与教育事业统计不一致", f"{count} 项（已上报的附件3）"))
     for lapse in reporting_lapses(scope, year, today):
         warnings.append(Warning(lapse.unit, "逾期未报" if not lapse.submitted else "逾期报送",
                                 f"{lapse.requirement.title}（截止 {lapse.due_date:%Y-%m-%d}）"))

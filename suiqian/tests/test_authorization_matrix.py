@@ -22,6 +22,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.api.services import create_token
 from suiqian.conftest import county_values, make_user
 from suiqian.divisions.models import Division
+from suiqian.edustats import services as edustats
 from suiqian.notices import services as notices
 from suiqian.notices.models import Notice, Requirement
 from suiqian.notices.seed import load_seed_notices
@@ -91,6 +92,9 @@ def build_world() -> World:
         as_recognized_scan(submissions[code])
         inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
                                                           findings="发现问题")
+    for code in (K, K2, K3):  # each county's 教育事业统计, submitted for its city to review
+        figures = {f.code: "0" for f in edustats.figures().fields}
+        edustats.submit(system, None, edustats.save_figures(system, None, unit(code), 2021, figures))
     # 教育部's ranking of the provinces: Shanxi's row summed from the cities' published 附件1.
     rankings = {code: supervision.publish_ranking(system, None, unit(code), 2020) for code in (N, P)}
     asks = {code: notices.request_extension(system, None, rules[below], unit(below), dt.date(2030, 1, 1), "人手不足")
@@ -296,6 +300,18 @@ ENDPOINTS = {
     "roster_case_status": ("post", "fill", lambda w, t: (f"/rosters/cases/{w.cases[t].pk}/status",
                                                          {"status": "returned", "note": "已返校"})
                            if t in w.cases else None),
+    "edustats_home": ("get", "login", plain("/edustats/")),
+    "edustats_differences": ("get", "login", plain("/edustats/differences/?year=2021")),
+    "edustats_unit": ("get", "see", lambda w, t: (f"/edustats/{t}/?year=2021", {})),
+    "edustats_template": ("get", "see", lambda w, t: (f"/edustats/{t}/template.xlsx?year=2021", {})),
+    "edustats_compare": ("get", "see", lambda w, t: (f"/edustats/{t}/compare?term=2021-fall", {})),
+    "edustats_save": ("post", "fill_statistics", lambda w, t: (f"/edustats/{t}/save",
+                                                               {"year": "2021", "migrant_children_primary": "1"})),
+    "edustats_submit": ("post", "fill_statistics", lambda w, t: (f"/edustats/{t}/submit", {"year": "2021"})),
+    "edustats_import": ("post", "fill", lambda w, t: (f"/edustats/{t}/import", {"year": "2021"})),
+    "edustats_approve": ("post", "review", lambda w, t: (f"/edustats/{t}/approve", {"year": "2021"})),
+    "edustats_return": ("post", "review", lambda w, t: (f"/edustats/{t}/return", {"year": "2021", "reason": "请核对"})),
+    "edustats_unlock": ("post", "review", lambda w, t: (f"/edustats/{t}/unlock", {"year": "2021", "reason": "更正"})),
     "api_tokens": ("get", "login", plain("/account/tokens/")),
     "api_token_create": ("post", "login", lambda w, t: ("/account/tokens/new", {"name": "x"})),
     "api_token_revoke": ("post", "login", plain("/account/tokens/999999/revoke")),
@@ -384,6 +400,9 @@ def expected(rule: str, role: str | None, level_code: str, relation: str, target
         "see_act": visible and acts,
         "see_export": visible and role in (Role.FILLER, Role.ADMIN),
         "fill": relation == "own" and role == Role.FILLER,
+        # A county's 教育事业统计: its own filler or its city's.
+        "fill_statistics": relation in ("own", "child") and role == Role.FILLER
+        and unit(target).level == Division.Level.COUNTY,
         "fill_below": relation == "parent" and role == Role.FILLER,
         "review": relation == "child" and role == Role.REVIEWER,
         "issue": relation == "own" and supervisor,

@@ -3,6 +3,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from suiqian.accounts.services import create_demo_users
+from suiqian.edustats.demo import create_demo_statistics
 from suiqian.notices.demo import create_demo_documents
 from suiqian.reporting.demo import create_demo_reports
 
@@ -20,7 +21,8 @@ class Command(BaseCommand):
             by_code = {u.username: u for u in users}
             n = create_demo_reports(city_user=by_code["140500"])
             d = create_demo_documents(city_user=by_code["140500"])
-            self.stdout.write(f"演示数据：晋城市各县 2021 年汇总表 {n} 份，实施细则 {d} 份")
+            s = create_demo_statistics(city_user=by_code["140500"])
+            self.stdout.write(f"演示数据：晋城市各县 2021 年汇总表 {n} 份，实施细则 {d} 份，教育事业统计 {s} 份")
             return
         self.stdout.write("演示账号（密码：%s）：" % password)
         for user in users:

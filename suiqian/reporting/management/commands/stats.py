@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from suiqian.edustats import commands as edu
 from suiqian.lib.cli import add_scope_argument, scope_from_options, write_table
 from suiqian.reporting.models import Indicator
 from suiqian.reporting.queries import indicator_table
@@ -7,7 +8,7 @@ from suiqian.supervision.queries import REASONS, early_warnings, warnings_table
 
 
 class Command(BaseCommand):
-    help = "统计：table 附件1样式统计表；warnings 预警名单"
+    help = "统计：table 附件1样式统计表；warnings 预警名单；edu 教育事业统计"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -18,15 +19,18 @@ class Command(BaseCommand):
         table.add_argument("--indicator", help="指标代码（默认：该年有数据的第一个指标）")
         table.add_argument("-o", "--output", help="输出文件（xlsx 必填；csv 默认输出到屏幕）")
         add_scope_argument(table)
-        warnings = sub.add_parser("warnings", help="预警名单：低于全国比例、同比下降、逾期未报或逾期报送")
+        warnings = sub.add_parser("warnings", help="预警名单：低于全国比例、同比下降、逾期未报或逾期报送、附件3与教育事业统计不一致")
         warnings.add_argument("--year", type=int, required=True)
         warnings.add_argument("--reason", choices=list(REASONS), help="只列该原因")
         warnings.add_argument("--city", help="只列该市（代码）及其下属县")
         warnings.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         warnings.add_argument("-o", "--output")
         add_scope_argument(warnings)
+        edu.add_parser(sub)
 
     def handle(self, *args, action, **opts):
+        if action == "edu":
+            return edu.handle(self, opts)
         scope = scope_from_options(opts)
         if action == "warnings":
             return self._warnings(scope, opts)
