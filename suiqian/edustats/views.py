@@ -1,12 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import XLSX, download, table_download
 from suiqian.rosters.queries import default_term
@@ -69,7 +68,7 @@ def _act(request, code, action, success):
         return render(request, "edustats/import_problems.html",
                       {"unit": unit, "year": year, "problems": e.problems, "error": str(e)}, status=400)
     except services.NotAllowed as e:
-        raise PermissionDenied(str(e)) from e
+        raise Refused(str(e)) from e
     except services.ReportError as e:
         messages.error(request, str(e))
     else:

@@ -7,11 +7,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from suiqian.accounts.scope import Scope
+from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
 from suiqian.policies.checker import Finding
@@ -473,5 +472,5 @@ def submission_for(scope: Scope, pk: int) -> DocumentSubmission:
 def read_receipts(scope: Scope, notice: Notice):
     """Who signed for the notice: for the issuing side only (the issuer and the units above it)."""
     if not scope.sees(notice.issuer):
-        raise PermissionDenied("只有发文单位及其上级可以查看签收情况")
+        raise Refused("只有发文单位及其上级可以查看签收情况")
     return notice.targets.select_related("unit", "read_by").order_by("unit__code")
