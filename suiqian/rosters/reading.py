@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import logging
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,6 +54,9 @@ class Meter:
 
 class RosterFileError(ValueError):
     """The file as a whole cannot be read as a roster (the message says why, in Chinese)."""
+
+
+logger = logging.getLogger(__name__)
 
 
 def kind_of(head: bytes) -> str:
@@ -213,7 +217,10 @@ def _parse_block(data: bytes, n_columns: int) -> pl.DataFrame:
     except pl.exceptions.ComputeError as e:
         if "utf-8" in str(e).lower() or "utf8" in str(e).lower():
             raise RosterFileError("文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV 文件") from e
-        raise RosterFileError(f"CSV 文件格式有误，无法解析：{str(e).splitlines()[0][:200]}") from e
+        # The parser's own words are English and about its internals: the log keeps them, the user gets what to do.
+        logger.warning("roster CSV refused by the parser: %s", str(e).splitlines()[0][:200])
+        raise RosterFileError("CSV 文件格式有误，无法解析：请检查分隔符、引号和每行的列数是否与表头一致，"
+                              "或另存为 .xlsx 后上传") from e
 
 
 # --- spreadsheets --------------------------------------------------------------------------
