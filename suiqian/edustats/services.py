@@ -313,7 +313,8 @@ def import_table(scope: Scope, user, year: int, data: bytes, filename: str) -> l
     if len(data) > MAX_UPLOAD_BYTES:
         raise ReportError("文件超过 10 MB，请检查是否选错了文件")
     try:
-        grid = excel.read_table_workbook(data, filename, max_rows=MAX_TABLE_ROWS + 1, max_cols=MAX_TABLE_COLUMNS)
+        grid = excel.read_table_workbook_within_limits(data, filename, max_rows=MAX_TABLE_ROWS + 1,
+                                                       max_cols=MAX_TABLE_COLUMNS)
     except excel.WorkbookError as e:
         raise ReportError(str(e)) from e
     problems: list[ImportProblem] = []

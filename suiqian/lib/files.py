@@ -57,11 +57,13 @@ class Limits:
 
 # One place for every kind's limits; the callers name the kind, not the numbers.
 DOCUMENT = Limits(max_bytes=MAX_DOCUMENT_BYTES, max_unzipped=100 * MiB)
-FORM_WORKBOOK = Limits(max_bytes=10 * MiB, max_unzipped=100 * MiB)
+# Read while the user waits: a parse that takes longer than this is a hostile or broken file.
+FORM_WORKBOOK = Limits(max_bytes=10 * MiB, max_unzipped=100 * MiB, max_seconds=30.0)
 NOTICE_ATTACHMENT = Limits(max_bytes=MAX_DOCUMENT_BYTES, max_unzipped=200 * MiB)
 # A million-row roster is a few hundred MB of sheet XML; the shared strings are what a reader holds in memory.
+# Read by the background worker, a row at a time: a national county's roster may take minutes, not an hour.
 ROSTER_WORKBOOK = Limits(max_bytes=200 * MiB, max_unzipped=1536 * MiB, max_ratio=100,
-                         member_caps={"xl/sharedStrings.xml": 192 * MiB})
+                         member_caps={"xl/sharedStrings.xml": 192 * MiB}, max_seconds=600.0)
 
 
 # --- checks ------------------------------------------------------------------------------

@@ -27,9 +27,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, LimitExceeded, check_limits
+from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, LimitExceeded, check_limits, run_limited
 
-from .formspec import FormSpec, LayoutCell
+from .formspec import FormSpec, LayoutCell, parse_form_spec
 
 SHEET_TITLE = "汇总表"
 MARKER_NAME = "suiqian_form"
@@ -265,6 +265,46 @@ def _protect(ws) -> None:
 
 
 # --- reading an upload --------------------------------------------------------------------
+
+
+# --- uploads read within limits -----------------------------------------------------------
+# An upload is parsed while its user waits: in a child process whose parse time and memory are capped
+# (FORM_WORKBOOK), so a workbook built to take minutes or gigabytes is refused and the server goes on.
+
+def read_form_workbook_within_limits(spec_data: dict, data: bytes, filename: str) -> WorkbookReading:
+    """read_form_workbook for an upload: `spec_data` is the form's stored definition."""
+    answer = _within_limits("suiqian.reporting.excel:form_reading_as_json", data, spec_data, filename)
+    return WorkbookReading(answer["values"], [CellProblem(**p) for p in answer["problems"]])
+
+
+def read_table_workbook_within_limits(data: bytes, filename: str, *, max_rows: int, max_cols: int) -> SheetGrid:
+    answer = _within_limits("suiqian.reporting.excel:table_reading_as_json", data, filename, max_rows, max_cols)
+    return SheetGrid(answer["sheet"], answer["rows"])
+
+
+def _within_limits(function: str, data: bytes, *args) -> dict:
+    try:
+        return run_limited(function, data, *args, limits=FORM_WORKBOOK)
+    except DocumentTypeError as e:  # the reader's own refusal in the child, or a time or memory limit
+        raise WorkbookError(str(e)) from e
+
+
+def form_reading_as_json(data: bytes, spec_data: dict, filename: str) -> dict:
+    """The child side of read_form_workbook_within_limits."""
+    reading = read_form_workbook(parse_form_spec(spec_data), data, filename)
+    return {"values": {code: _json_value(v) for code, v in reading.values.items()},
+            "problems": [vars(p) for p in reading.problems]}
+
+
+def table_reading_as_json(data: bytes, filename: str, max_rows: int, max_cols: int) -> dict:
+    """The child side of read_table_workbook_within_limits."""
+    grid = read_table_workbook(data, filename, max_rows=max_rows, max_cols=max_cols)
+    return {"sheet": grid.sheet, "rows": [[_json_value(v) for v in row] for row in grid.rows]}
+
+
+def _json_value(value):
+    """A cell's value as JSON carries it; a date or anything else odd in a number cell travels as its text."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
 
 
 def read_form_workbook(spec: FormSpec, data: bytes, filename: str) -> WorkbookReading:

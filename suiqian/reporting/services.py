@@ -355,7 +355,7 @@ def import_workbook(scope: Scope, user, form: FormDefinition, unit: Division, da
     require_fill(scope, unit)
     spec = form.parsed
     try:
-        reading = excel.read_form_workbook(spec, data, filename)
+        reading = excel.read_form_workbook_within_limits(form.spec, data, filename)
     except excel.WorkbookError as e:
         raise ReportError(str(e)) from e
     sheet = excel.SHEET_TITLE

@@ -13,6 +13,7 @@ import codecs
 import datetime as dt
 import io
 import logging
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -88,7 +89,7 @@ def read_batches(path: Path, opener: Opener | None = None, meter: Meter | None =
         except DocumentTypeError as e:
             raise RosterFileError(str(e)) from e
         rows = _xlsx_rows(data, meter) if kind == "xlsx" else _xls_rows(data, meter)
-        return _sheet_batches(rows, meter)
+        return _sheet_batches(within_parse_time(rows, ROSTER_WORKBOOK.max_seconds), meter)
     return _csv_batches(opener, meter)
 
 
@@ -265,6 +266,24 @@ def check_xlsx_inflation(data: bytes) -> None:
             raise RosterFileError(too_big)
         if info.file_size > (1 << 20) and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
             raise RosterFileError(too_big)
+
+
+def within_parse_time(rows: Iterator[list], seconds: float) -> Iterator[list]:
+    """The rows, refused once reading them (opening the workbook included, the checks and writes between
+    rows not) has taken longer than `seconds`: a workbook built to parse for hours stops the import."""
+    rows = iter(rows)
+    spent = 0.0
+    while True:
+        started = time.monotonic()
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        spent += time.monotonic() - started
+        if spent > seconds:
+            raise RosterFileError(f"读取 Excel 名册超过 {int(seconds // 60)} 分钟，已停止（文件过大或结构异常）；"
+                                  "请另存为 CSV 后上传，或按县区拆分")
+        yield row
 
 
 def _xlsx_rows(data: bytes, meter: Meter) -> Iterator[list]:
