@@ -8,7 +8,8 @@ from ninja.files import UploadedFile
 from suiqian.divisions.models import Division
 from suiqian.notices.forms import MAX_ATTACHMENT_BYTES
 from suiqian.policies.checker import check_paragraphs
-from suiqian.policies.extraction import ExtractionError, extract_paragraphs
+from suiqian.lib.files import DOCUMENT, DocumentTypeError, check_limits, run_limited
+from suiqian.policies.extraction import ExtractionError
 from suiqian.policies.queries import city_consistency
 
 from ..auth import TokenAuth
@@ -66,7 +67,17 @@ def check_policy(request, file: UploadedFile | None = File(None, description="�
     if file is not None:
         if file.size > MAX_ATTACHMENT_BYTES:
             raise ExtractionError("文件超过 20 MB")
-        paragraphs = extract_paragraphs(file.read(), file.name or "")
+        # Read as a large 实施细则 is read by the worker: in a child process with time and memory caps, after the
+        # decompression limits, so a hostile or 400-page file cannot hold this server.
+        data = file.read()
+        try:
+            check_limits(data, DOCUMENT)
+            checked = run_limited("suiqian.policies.checker:check_document", data, file.name or "", limits=DOCUMENT)
+        except DocumentTypeError as e:
+            raise ExtractionError(str(e)) from e
+        if checked.get("needs_recognition"):
+            raise ExtractionError("这是扫描件（没有文字层）：请在报送页面上传，由后台文字识别后审查")
+        return {"paragraphs": len(checked["paragraphs"]), "findings": checked["findings"]}
     else:
         text = text.strip()
         if not text:

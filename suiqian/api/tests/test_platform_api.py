@@ -115,6 +115,15 @@ def test_the_policy_check_takes_text_or_a_file_and_names_the_clause(world):
     assert refused.status_code == 422 and refused.json() == {"detail": "请上传文件或填写正文", "errors": []}
 
 
+def test_a_hostile_pdf_posted_to_the_policy_check_is_refused_without_holding_the_server(world):
+    from suiqian.tests.hostile_files import pdf_bomb
+
+    refused = world["county"].upload("/policies/check", {
+        "file": SimpleUploadedFile("细则.pdf", pdf_bomb(), content_type="application/pdf")})
+    assert refused.status_code == 422
+    assert "超过" in refused.json()["detail"]
+
+
 @pytest.fixture
 def zezhou_cases(world, county_user, tmp_path):
     scope = Scope.of(county_user)
