@@ -45,8 +45,7 @@ PYDANTIC_MESSAGES = {"missing": "缺少此项", "int_parsing": "应为整数", "
                      "greater_than_equal": "超出允许范围", "string_too_long": "过长", "enum": "不是可选的值",
                      "literal_error": "不是可选的值", "bool_parsing": "应为 true 或 false"}
 
-REFUSED = (reporting.NotAllowed, notices.NotAllowed, rosters.NotAllowed, supervision.NotAllowed, PermissionDenied,
-           PermissionError)
+REFUSED = (reporting.NotAllowed, notices.NotAllowed, rosters.NotAllowed, supervision.NotAllowed, PermissionDenied)
 CONFLICTS = (reporting.Locked, reporting.Stale, reporting.ReportError)
 INVALID = (reporting.InputErrors, reporting.RulesFailed, reporting.ImportFailed, notices.NoticeError,
            rosters.RosterError, supervision.SupervisionError, ExtractionError, TermError, TokenError)

@@ -18,6 +18,8 @@ from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.labels import label as code_label
 from suiqian.lib.tabular import Column, Table
+from suiqian.reporting.models import FormDefinition
+from suiqian.reporting.queries import current_values
 
 from .models import (OPEN_STATUSES, CaseStatus, DetectionRun, DropoutCase, ImportJob, Roster, RosterEntry,
                      SchoolType, Transfer)
@@ -163,16 +165,12 @@ class Comparison:
 
 def summary_form_for(term: Term):
     """附件3 reports the fall term's numbers (9 月开学后), so only a fall term has one."""
-    from suiqian.reporting.models import FormDefinition
-
     if not term.is_fall:
         return None
     return FormDefinition.objects.filter(code=f"summary-{term.year}").first()
 
 
 def compare_with_summary(scope: Scope, unit: Division, term: Term | str) -> Comparison:
-    from suiqian.reporting.queries import current_values
-
     term = Term.parse(term)
     counts = roster_counts(scope, unit, term)
     form = summary_form_for(term)
