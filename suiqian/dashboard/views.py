@@ -14,7 +14,8 @@ from suiqian.edustats.queries import attention as statistics_attention
 from suiqian.lib.http import refuse, table_download
 from suiqian.notices.queries import attention as notice_attention
 from suiqian.notices.queries import dashboard_completeness
-from suiqian.reporting.queries import YearError, attention, indicator_table, requested_year, years_with_data
+from suiqian.reporting.queries import YearError, attention, requested_year, years_with_data
+from suiqian.reporting.rankings import indicator_table
 
 from .queries import dashboard_data, trend_table
 

@@ -13,7 +13,7 @@ from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
 from suiqian.reporting.excel import render_form_workbook
 from suiqian.reporting.models import FormDefinition
-from suiqian.reporting.queries import indicator_table
+from suiqian.reporting.rankings import indicator_table
 from suiqian.supervision.queries import key_listings
 
 from . import services

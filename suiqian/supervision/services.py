@@ -137,7 +137,7 @@ def record_sanction(scope: Scope, user, inspection: Inspection, *, kind: str, da
 
 def publish_ranking(scope: Scope, user, unit: Division, year: int) -> PublishedRanking:
     """Freeze the 附件1 of `unit` for `year` as it stands now: definition and every row."""
-    from suiqian.reporting.queries import indicator_table
+    from suiqian.reporting.rankings import indicator_table
 
     if not scope.may_publish_ranking(unit):
         raise NotAllowed("只有本单位的管理员或审核员可以发布排名")
