@@ -6,8 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db import connection, connections
+from django.db.models import Count, Q, QuerySet, Sum
 
 from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
@@ -90,15 +90,15 @@ class Rollup:
 def children_coverage(year: int, parent_ids) -> dict[int, Coverage]:
     """Per parent: its units existing in `year`, and how many of them have an approved report that year.
 
-    Two grouped queries (units per parent; approved units per parent), not one outer join with a distinct
-    count, which PostgreSQL runs several times slower. A parent without children in `year` is absent."""
-    expected = dict(Division.objects.filter(parent_id__in=parent_ids).existing_in(year).order_by()
-                    .values("parent_id").annotate(n=Count("pk")).values_list("parent_id", "n"))
-    included = dict(Report.objects.filter(year=year, status=Report.Status.APPROVED,
-                                          unit__parent_id__in=parent_ids).order_by()
-                    .values("unit__parent_id").annotate(n=Count("unit_id", distinct=True))
-                    .values_list("unit__parent_id", "n"))
-    return {parent: Coverage(min(included.get(parent, 0), n), n) for parent, n in expected.items()}
+    One grouped query over the units, each looked up in the set of the year's approved units (one hashed
+    subquery on both engines): no join of the reports and no distinct count, which PostgreSQL runs several
+    times slower, and no correlated subquery, which SQLite without statistics plans by year, not by unit.
+    A parent without children in `year` is absent."""
+    approved = Report.objects.filter(year=year, status=Report.Status.APPROVED).values("unit_id")
+    rows = (Division.objects.filter(parent_id__in=parent_ids).existing_in(year).order_by().values("parent_id")
+            .annotate(n=Count("pk"), included=Count("pk", filter=Q(pk__in=approved)))
+            .values_list("parent_id", "n", "included"))
+    return {parent: Coverage(included, n) for parent, n, included in _driver_rows(rows)}
 
 
 def children_sums(year: int, parent_ids, fields=None) -> dict[int, dict[str, int]]:
@@ -109,11 +109,21 @@ def children_sums(year: int, parent_ids, fields=None) -> dict[int, dict[str, int
     if fields is not None:
         qs = qs.filter(field__in=list(fields))
     out: dict[int, dict[str, int]] = defaultdict(dict)
-    for parent_id, code, total in (qs.order_by().values("report__unit__parent_id", "field")
-                                   .annotate(total=Sum("value")).values_list("report__unit__parent_id", "field",
-                                                                             "total")):
-        out[parent_id][code] = total
+    for parent_id, code, total in _driver_rows(qs.order_by().values("report__unit__parent_id", "field")
+                                               .annotate(total=Sum("value"))
+                                               .values_list("report__unit__parent_id", "field", "total")):
+        out[parent_id][code] = int(total)  # PostgreSQL's SUM of bigint is numeric
     return out
+
+
+def _driver_rows(queryset: QuerySet) -> list[tuple]:
+    """A values_list() queryset's rows as the database driver returns them: Django's per-value converters
+    took a fifth of a roll-up's time on SQLite (bench/reporting.py). Only for columns of keys, codes and
+    counts, which the drivers return as Python ints and strings already (a PostgreSQL SUM as Decimal)."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _ids(units):
@@ -125,25 +135,28 @@ def _ids(units):
 
 
 def rollups(scope: Scope, form: FormDefinition, units) -> dict[int, Rollup]:
-    """Roll-ups of many units at once (summed fields, the count of units below, coverage): three queries
-    (four when `units` is a queryset, which is also the faster way to ask for many).
+    """Roll-ups of many units at once (summed fields, the count of units below, coverage): two queries
+    (three when `units` is a queryset, which is also the faster way to ask for many on PostgreSQL).
 
     Values other modules supply are per unit and are left to `rollup` (one unit, for its form page)."""
     ids = _ids(units)
     units = list(units)
     if not all(scope.sees(u) for u in units):
         raise OutOfScope("单位不存在或不在您的权限范围内")
+    summed = [f.code for f in form.parsed.fields if f.aggregation == "sum"]
+    counted = [f.code for f in form.parsed.fields if f.aggregation == "count_children"]
+    # Every field is summed and the form's picked here: a field list in the query makes SQLite probe the
+    # (report, field) index once per field instead of reading each report's values in one range.
     sums, coverage = children_sums(form.year, ids), children_coverage(form.year, ids)
     _add_passed_on_sums(form, units, sums)
+    blank = dict.fromkeys(f.code for f in form.parsed.fields if f.aggregation in ("sum", "count_children"))
     out = {}
     for unit in units:
-        found, cover = sums.get(unit.pk, {}), coverage.get(unit.pk, NO_CHILDREN)
-        values = {}
-        for f in form.parsed.fields:
-            if f.aggregation == "sum":
-                values[f.code] = found.get(f.code)
-            elif f.aggregation == "count_children":
-                values[f.code] = cover.expected
+        cover = coverage.get(unit.pk, NO_CHILDREN)
+        found = sums.get(unit.pk, {})
+        values = {**blank, **{code: found[code] for code in summed if code in found}}
+        for code in counted:
+            values[code] = cover.expected
         out[unit.pk] = Rollup(unit, form, values, cover)
     return out
 
@@ -151,8 +164,9 @@ def rollups(scope: Scope, form: FormDefinition, units) -> dict[int, Rollup]:
 def _add_passed_on_sums(form: FormDefinition, units: list[Division], sums: dict[int, dict[str, int]]) -> None:
     """A level that fills no form of its own (a province under 教育部) passes its children's sums on up:
     教育部's roll-up adds the cities' approved forms. One more query, only where such a level is asked for."""
-    passing = [u for u in units if u.level < Division.Level.COUNTY
-               and not form.parsed.fields_at(LEVEL_NAMES[Division.Level(u.level + 1)])]
+    fills = {level: bool(form.parsed.fields_at(LEVEL_NAMES[Division.Level(level + 1)]))
+             for level in {u.level for u in units} if level < Division.Level.COUNTY}
+    passing = [u for u in units if u.level in fills and not fills[u.level]]
     if not passing:
         return
     parent_of = dict(Division.objects.filter(parent__in=passing).existing_in(form.year).values_list("pk", "parent_id"))
@@ -283,11 +297,11 @@ class _Found:
     coverage: Coverage | None
 
 
-def children_values(parent_ids, year: int, fields: list[str]) -> dict[int, _Found]:
+def children_values(parent_ids, year: int, fields: list[str]) -> tuple[dict[int, _Found], dict[int, set[str]]]:
     """For each child of the parents: its values, their basis and coverage — its own approved form,
     else the sum of its children's approved forms, else published figures, else the sum of its children's
-    published figures (附件1 gives cities: a province's row in 教育部's table). Five queries for any number
-    of parents."""
+    published figures (附件1 gives cities: a province's row in 教育部's table); and per parent, the documents
+    those published figures come from. Five queries for any number of parents."""
     own: dict[int, dict[str, int]] = defaultdict(dict)
     for unit_id, code, value in DataValue.objects.filter(
             report__year=year, report__status=Report.Status.APPROVED, report__unit__parent_id__in=parent_ids,
@@ -296,15 +310,25 @@ def children_values(parent_ids, year: int, fields: list[str]) -> dict[int, _Foun
     child_ids = Division.objects.filter(parent_id__in=parent_ids).values("pk")
     below = children_sums(year, child_ids, fields)
     coverage = children_coverage(year, child_ids)
+    # Every published figure of the year two levels down is read, not only the indicator's: a year has a
+    # handful, and the documents they come from are the table's sources whatever the indicator.
+    wanted = set(fields)
+    sources: dict[int, set[str]] = defaultdict(set)
     published: dict[int, dict[str, int]] = defaultdict(dict)
-    for unit_id, code, value in PublishedValue.objects.filter(
-            year=year, unit__parent_id__in=parent_ids, field__in=fields).values_list("unit_id", "field", "value"):
-        published[unit_id][code] = value
+    for parent_id, unit_id, code, value, source in PublishedValue.objects.filter(
+            year=year, unit__parent_id__in=parent_ids).values_list("unit__parent_id", "unit_id", "field", "value",
+                                                                   "source"):
+        sources[parent_id].add(source)
+        if code in wanted:
+            published[unit_id][code] = value
     published_below: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for unit_id, code, value in PublishedValue.objects.filter(
-            year=year, unit__parent__parent_id__in=parent_ids, field__in=fields
-            ).values_list("unit__parent_id", "field", "value"):
-        published_below[unit_id][code] += value
+    for parent_id, unit_id, code, value, source in PublishedValue.objects.filter(
+            year=year, unit__parent__parent_id__in=parent_ids).values_list("unit__parent__parent_id",
+                                                                           "unit__parent_id", "field", "value",
+                                                                           "source"):
+        sources[parent_id].add(source)
+        if code in wanted:
+            published_below[unit_id][code] += value
     out = {}
     for unit_id in set(own) | set(below) | set(published) | set(published_below) | set(coverage):
         cover = coverage.get(unit_id)
@@ -318,7 +342,7 @@ def children_values(parent_ids, year: int, fields: list[str]) -> dict[int, _Foun
                 break
         else:
             out[unit_id] = _Found({}, "", cover)
-    return out
+    return out, sources
 
 
 
@@ -337,17 +361,12 @@ def indicator_tables(scope: Scope, parents, year: int, indicator: Indicator | No
     indicator = indicator or default_indicator(year)
     national = NationalRatio.objects.filter(year=year).first()
     national_value = national.ratio if national else None
-    found = children_values(ids, year, indicator.fields) if indicator else {}
+    found, sources = children_values(ids, year, indicator.fields if indicator else [])
+    if not indicator:
+        found = {}
     children: dict[int, list[Division]] = defaultdict(list)
     for child in scope.units().filter(parent_id__in=ids).existing_in(year).order_by("code"):
         children[child.parent_id].append(child)
-    sources: dict[int, set[str]] = defaultdict(set)
-    for parent_id, source in (PublishedValue.objects.filter(year=year, unit__parent_id__in=ids)
-                              .values_list("unit__parent_id", "source").distinct()):
-        sources[parent_id].add(source)
-    for parent_id, source in (PublishedValue.objects.filter(year=year, unit__parent__parent_id__in=ids)
-                              .values_list("unit__parent__parent_id", "source").distinct()):
-        sources[parent_id].add(source)
     out = {}
     for parent in parents:
         rows = []
