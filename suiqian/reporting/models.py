@@ -88,6 +88,10 @@ class Report(models.Model):
         c = self.submitted_coverage
         return f"已纳入 {c['included']} / 应纳入 {c['expected']}" if c else ""
 
+    # Set by submit_report on the instance it returns: the check the submission passed, so that the answer
+    # to the submission does not run the rules again. Only for that answer: the instance may go stale after.
+    passed_check = None
+
     def value_map(self) -> dict[str, int | None]:
         return {v.field: v.value for v in self.values.all()}
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Value
+
 from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
 
@@ -55,12 +57,21 @@ def editable_fields(form: FormDefinition, unit: Division):
 
 
 def report_of(form: FormDefinition, unit: Division) -> Report | None:
-    return Report.objects.filter(form=form, unit=unit, year=form.year).first()
+    report = Report.objects.filter(form=form, unit=unit, year=form.year).first()
+    if report is not None:
+        report.form, report.unit = form, unit  # already in hand: no query when the caller reads them
+    return report
 
 
-def current_values(form: FormDefinition, unit: Division) -> dict[str, int | None]:
-    """What the unit's form holds now: stored values, with computed fields always fresh."""
-    report = report_of(form, unit)
+_UNREAD = object()
+
+
+def current_values(form: FormDefinition, unit: Division, report: Report | None = _UNREAD) -> dict[str, int | None]:
+    """What the unit's form holds now: stored values, with computed fields always fresh.
+
+    `report`: the unit's report for the form when the caller has it (None: it has none)."""
+    if report is _UNREAD:
+        report = report_of(form, unit)
     values = report.value_map() if report else {}
     for f in fields_of(form, unit):
         if is_computed(f):
@@ -71,11 +82,14 @@ def current_values(form: FormDefinition, unit: Division) -> dict[str, int | None
 def previous_values(form: FormDefinition, unit: Division) -> dict[str, int | None]:
     """The same unit's values a year earlier, from any form (codes stay across years) or a publication."""
     year = form.year - 1
-    values = {p.field: p.value for p in PublishedValue.objects.filter(unit=unit, year=year)}
-    reported = DataValue.objects.filter(report__unit=unit, report__year=year,
-                                        report__status__in=[Report.Status.APPROVED, Report.Status.SUBMITTED])
-    values.update({v.field: v.value for v in reported})
-    return values
+    published = (PublishedValue.objects.filter(unit=unit, year=year).order_by()
+                 .annotate(reported=Value(False)).values_list("field", "value", "reported"))
+    reported = (DataValue.objects.filter(report__unit=unit, report__year=year,
+                                         report__status__in=[Report.Status.APPROVED, Report.Status.SUBMITTED])
+                .order_by().annotate(reported=Value(True)).values_list("field", "value", "reported"))
+    # One round trip; a reported value wins over a published one, whichever order the rows come in.
+    rows = sorted(published.union(reported, all=True), key=lambda row: row[2])
+    return {code: value for code, value, _ in rows}
 
 
 def second_sources(form: FormDefinition, unit: Division) -> dict[str, dict[str, int]]:
@@ -120,7 +134,7 @@ def check_values(form: FormDefinition, unit: Division, values: dict, *, complete
 
 
 def check_report(report: Report) -> CheckResult:
-    return check_values(report.form, report.unit, current_values(report.form, report.unit))
+    return check_values(report.form, report.unit, current_values(report.form, report.unit, report))
 
 
 def changes_since_return(report: Report) -> dict[str, tuple]:

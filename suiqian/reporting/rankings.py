@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -120,7 +121,10 @@ def _driver_rows(queryset: QuerySet) -> list[tuple]:
     """A values_list() queryset's rows as the database driver returns them: Django's per-value converters
     took a fifth of a roll-up's time on SQLite (bench/reporting.py). Only for columns of keys, codes and
     counts, which the drivers return as Python ints and strings already (a PostgreSQL SUM as Decimal)."""
-    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:  # an empty list of units: Django answers without asking the database
+        return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -195,8 +195,24 @@ def parse_inputs(form: FormDefinition, unit: Division, raw: dict) -> tuple[dict[
 
 
 def _lock_report(form: FormDefinition, unit: Division) -> Report:
-    report, _ = Report.objects.get_or_create(form=form, unit=unit, year=form.year)
-    return Report.objects.select_for_update().select_related("form", "unit").get(pk=report.pk)
+    """The unit's report for the form, created if need be, locked for this transaction: two statements
+    whether or not it existed (an insert that yields to an existing row, then the lock)."""
+    Report.objects.bulk_create([Report(form=form, unit=unit, year=form.year)], ignore_conflicts=True)
+    return _locked(Report.objects.filter(form=form, unit=unit, year=form.year), form, unit)
+
+
+def _locked(reports, form: FormDefinition | None = None, unit: Division | None = None) -> Report:
+    """The report row locked, with its form and unit: those given are the caller's, the others read along.
+
+    Only the report row is locked (FOR UPDATE OF): a lock on the joined form row would queue every
+    unit's save behind every other's on deadline day."""
+    related = [name for name, given in (("form", form), ("unit", unit)) if given is None]
+    report = reports.select_for_update(of=("self",)).select_related(*related).get()
+    if form is not None:
+        report.form = form
+    if unit is not None:
+        report.unit = unit
+    return report
 
 
 def require_fill(scope: Scope, unit: Division) -> None:
@@ -241,7 +257,7 @@ def submit_report(scope: Scope, user, report: Report, explanations: dict[str, st
     """上报: every field filled, no rule error, every warning explained; a roll-up missing units below it
     only with a written reason, which the reviewer above sees beside the numbers."""
     require_fill(scope, report.unit)
-    report = Report.objects.select_for_update().select_related("form", "unit").get(pk=report.pk)
+    report = _locked(Report.objects.filter(pk=report.pk), report.form, report.unit)
     if report.status == Report.Status.SUBMITTED:
         raise Locked("该表已上报，请勿重复上报")
     if not report.is_editable:
@@ -267,6 +283,7 @@ def submit_report(scope: Scope, user, report: Report, explanations: dict[str, st
                 incomplete_reason=reason if incomplete else "",
                 submitted_coverage={"included": coverage.included, "expected": coverage.expected}
                 if coverage is not None else {})
+    report.passed_check = check
     return report
 
 
@@ -305,7 +322,7 @@ _AUDIT_OF_ACTION = {
 def _lock_for_review(scope: Scope, report: Report, expected: str) -> Report:
     if not scope.may_review(report.unit):
         raise NotAllowed("只有上级单位的审核员可以审核该表")
-    report = Report.objects.select_for_update().select_related("form", "unit").get(pk=report.pk)
+    report = _locked(Report.objects.filter(pk=report.pk), report.form, report.unit)
     if report.status != expected:
         raise Locked(f"该表当前状态为“{report.get_status_display()}”，不能执行此操作（可能已被他人处理）")
     return report

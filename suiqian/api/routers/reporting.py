@@ -79,10 +79,11 @@ def _unit_out(unit) -> dict:
             "parent_code": unit.parent.code if unit.parent_id else None}
 
 
-def report_out(form, unit) -> dict:
-    report = queries.report_of(form, unit)
-    values = queries.current_values(form, unit)
-    check = queries.check_values(form, unit, values)
+def report_out(form, unit, report=None) -> dict:
+    """`report`: the unit's report when the operation has just written it (not read again)."""
+    report = report or queries.report_of(form, unit)
+    values = queries.current_values(form, unit, report)
+    check = (report.passed_check if report and report.passed_check else queries.check_values(form, unit, values))
     return {"form": form.code, "unit": unit.code, "year": form.year,
             "status": report.status if report else "new",
             "status_label": report.get_status_display() if report else "未填报",
@@ -136,8 +137,8 @@ def get_report(request, code: str, unit_code: str):
 def put_values(request, code: str, unit_code: str, body: ValuesIn):
     form, unit = _form_unit(request, code, unit_code)
     raw = {k: "" if v is None else str(v) for k, v in body.values.items()}
-    services.save_values(scope_of(request), request.user, form, unit, raw, expected_version=body.version)
-    return report_out(form, unit)
+    report = services.save_values(scope_of(request), request.user, form, unit, raw, expected_version=body.version)
+    return report_out(form, unit, report)
 
 
 def _transition(request, code, unit_code, action):
@@ -145,8 +146,7 @@ def _transition(request, code, unit_code, action):
     report = queries.report_of(form, unit)
     if report is None:
         raise HttpError(409, "该表尚未填写")
-    action(scope_of(request), request.user, report)
-    return report_out(form, unit)
+    return report_out(form, unit, action(scope_of(request), request.user, report))
 
 
 @router.post("/forms/{code}/reports/{unit_code}/submit", response=responses(ReportOut), summary="上报",

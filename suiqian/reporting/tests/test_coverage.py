@@ -90,3 +90,10 @@ def test_a_year_that_is_not_a_year_is_refused_with_a_message(seeded, client, pro
 def test_a_year_without_data_is_shown_as_that_year(seeded, client, province_user):
     body = client_for(client, province_user).get("/dashboard/?year=2018").content.decode()
     assert "2018 年随迁子女就学数据看板" in body and "暂无数据（无此年数据）" in body
+
+
+def test_no_units_asked_gives_no_rollups_and_no_tables(seeded, summary_form):
+    """An empty set of units is answered empty on both engines (Django refuses to compile `IN ()`)."""
+    assert rollups(Scope.system(), summary_form, []) == {}
+    assert rollups(Scope.system(), summary_form, Division.objects.none()) == {}
+    assert indicator_tables(Scope.system(), [], 2021) == {}
