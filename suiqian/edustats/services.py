@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
 from openpyxl.utils import get_column_letter
 
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.reporting import excel
+from suiqian.reporting import review
 from suiqian.reporting import rules as rule_engine
 from suiqian.reporting.numbers import CountError, parse_count
 from suiqian.reporting.services import (ImportFailed, ImportProblem, InputErrors, Locked, NotAllowed, ReportError,
@@ -119,27 +119,6 @@ def save_figures(scope: Scope, user, unit: Division, year: int, raw: dict, *, ex
 
 # --- the workflow --------------------------------------------------------------------------
 
-def _transition(record: EduStatistics, user, action: str, to_status: str, *, comment: str = "", **fields) -> None:
-    from_status, now = record.status, timezone.now()
-    record.status = to_status
-    record.version += 1
-    if action == Action.SUBMIT:
-        record.submitted_at, record.submitted_by = now, user
-    else:
-        record.decided_at, record.decided_by = now, user
-    for key, value in fields.items():
-        setattr(record, key, value)
-    record.save()
-    EduStatisticsEvent.objects.create(record=record, user=user, action=action, from_status=from_status,
-                                      to_status=to_status, comment=comment)
-    audit.record(_AUDIT_OF_ACTION[action], user=user, unit=record.unit, target=f"{record.year}年{TARGET}",
-                 detail={"from": from_status, "to": to_status, "comment": comment})
-
-
-_AUDIT_OF_ACTION = {Action.SUBMIT: audit.Action.SUBMITTED, Action.APPROVE: audit.Action.APPROVED,
-                    Action.RETURN: audit.Action.RETURNED, Action.UNLOCK: audit.Action.UNLOCKED}
-
-
 @transaction.atomic
 def submit(scope: Scope, user, record: EduStatistics) -> EduStatistics:
     """上报: every figure filled and no rule broken."""
@@ -156,44 +135,39 @@ def submit(scope: Scope, user, record: EduStatistics) -> EduStatistics:
     errors = rule_errors(values)
     if errors:
         raise RulesFailed(errors, "有错误未改正，不能上报：" + "；".join(f.message for f in errors))
-    _transition(record, user, Action.SUBMIT, Status.SUBMITTED)
+    _step(record, user, Action.SUBMIT)
     return record
 
 
-def _lock_for_review(scope: Scope, record: EduStatistics, expected: str) -> EduStatistics:
+def _step(record: EduStatistics, user, action: str, reason: str = "") -> None:
+    to_status = review.next_status(record.status, record.get_status_display(), action, what="该统计", error=Locked)
+    review.record_step(record, user, action, to_status, target=f"{record.year}年{TARGET}", comment=reason,
+                       **({"return_reason": reason} if action != Action.SUBMIT else {}))
+
+
+def _review(scope: Scope, user, record: EduStatistics, action: str, reason: str = "") -> EduStatistics:
+    """审核通过, 退回 or 解锁 by the reviewer of the unit above, under the row lock."""
+    reason = review.reason_for(action, reason, ReportError)
     if not scope.may_review(record.unit):
         raise NotAllowed("只有上级单位的审核员可以审核该统计")
     record = EduStatistics.objects.select_for_update().select_related("unit").get(pk=record.pk)
-    if record.status != expected:
-        raise Locked(f"该统计当前状态为“{record.get_status_display()}”，不能执行此操作（可能已被他人处理）")
+    _step(record, user, action, reason)
     return record
 
 
 @transaction.atomic
 def approve(scope: Scope, user, record: EduStatistics) -> EduStatistics:
-    record = _lock_for_review(scope, record, Status.SUBMITTED)
-    _transition(record, user, Action.APPROVE, Status.APPROVED, return_reason="")
-    return record
+    return _review(scope, user, record, Action.APPROVE)
 
 
 @transaction.atomic
 def return_(scope: Scope, user, record: EduStatistics, reason: str) -> EduStatistics:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError("退回必须填写原因")
-    record = _lock_for_review(scope, record, Status.SUBMITTED)
-    _transition(record, user, Action.RETURN, Status.RETURNED, comment=reason, return_reason=reason)
-    return record
+    return _review(scope, user, record, Action.RETURN, reason)
 
 
 @transaction.atomic
 def unlock(scope: Scope, user, record: EduStatistics, reason: str) -> EduStatistics:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError("解锁必须填写原因")
-    record = _lock_for_review(scope, record, Status.APPROVED)
-    _transition(record, user, Action.UNLOCK, Status.RETURNED, comment=reason, return_reason=reason)
-    return record
+    return _review(scope, user, record, Action.UNLOCK, reason)
 
 
 # --- importing a table of counties -----------------------------------------------------------

@@ -31,7 +31,7 @@ def _scope_unit_year(request, code):
 @login_required
 def home(request):
     scope = Scope.of(request.user)
-    return redirect("edustats_unit", "140000" if scope.is_system else scope.unit.code)
+    return redirect("edustats_unit", scope.default_unit().code)
 
 
 @login_required

@@ -12,7 +12,6 @@ from .models import FormDefinition
 from .queries import YearError, indicator_table, requested_year, years_with_data
 
 
-
 def _int_or_none(value):
     return int(value) if value and value.isdigit() else None
 
@@ -20,14 +19,12 @@ def _int_or_none(value):
 @login_required
 def enrollment_table(request):
     scope = Scope.of(request.user)
-    years = years_with_data(scope) or [2020]
     try:
-        year = requested_year(scope, request.GET.get("year"), 2020)
+        year = requested_year(scope, request.GET.get("year"))
     except YearError as e:
         return refuse(request, str(e))
-    years = sorted(set(years) | {year}, reverse=True)
-    default_code = scope.unit.code if not scope.is_system else "140000"
-    unit = scope.get_unit(request.GET.get("unit") or default_code, year)
+    years = sorted(set(years_with_data(scope)) | {year}, reverse=True)
+    unit = scope.get_unit(request.GET.get("unit") or scope.default_unit().code, year)
     table = indicator_table(scope, unit, year)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):

@@ -14,8 +14,8 @@ from suiqian.tests.hostile_files import long_pdf, pdf_bomb
 
 
 def rules_url(notices):
-    rules = notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
-    return f"/requirements/{rules.pk}/140525/upload"
+    enrollment_rules = notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
+    return f"/requirements/{enrollment_rules.pk}/140525/upload"
 
 
 def upload(client, user, url, name, data):

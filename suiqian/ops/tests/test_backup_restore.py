@@ -35,7 +35,7 @@ def unit(code):
 def platform_data(seeded_notices, county_user, city_user):
     """Divisions, forms, notices, users with roles and a token, an approved report, an uploaded document."""
     from suiqian.api.services import create_token
-    from suiqian.notices.services import submit_document
+    from suiqian.notices.documents import submit_document
     from suiqian.reporting.models import FormDefinition
 
     form = FormDefinition.objects.get(code="summary-2021")
