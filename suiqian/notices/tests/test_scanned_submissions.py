@@ -8,7 +8,7 @@ from suiqian.accounts.models import AuditEvent
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import client_for, login
 from suiqian.divisions.models import Division
-from suiqian.notices import documents, services
+from suiqian.notices import documents
 from suiqian.notices.models import DocumentSubmission
 from suiqian.policies import ocr
 from suiqian.policies.checker import check_paragraphs
@@ -146,7 +146,7 @@ def test_a_scan_uploaded_on_the_page_is_checked_by_the_worker(client, enrollment
 def test_a_large_scan_goes_from_the_background_check_on_to_ocr(enrollment_rules_requirement, county_user, run_tasks,
                                                                 monkeypatch):
     need_ocr()
-    monkeypatch.setattr(services, "SYNC_CHECK_MAX_BYTES", 1)  # every document counts as large
+    monkeypatch.setattr(documents, "SYNC_CHECK_MAX_BYTES", 1)  # every document counts as large
     submission = submit(enrollment_rules_requirement, county_user, scanned_pdf(RULES), "扫描件.pdf")
     assert (submission.check_status, submission.recognition) == ("pending", "")
 
