@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 
-from . import documents
-from .models import DocumentSubmission, Notice, Requirement
+from suiqian.notices import documents
+from suiqian.notices.models import DocumentSubmission, Notice, Requirement
 
 CHINA = ZoneInfo("Asia/Shanghai")
 COMPLIANT = """城区2021年随迁子女义务教育入学实施细则
