@@ -51,10 +51,8 @@ def _import(command, opts) -> None:
     path = Path(opts["file"])
     if not path.is_file():
         raise CommandError(f"文件不存在：{path}")
-    if path.stat().st_size > services.MAX_UPLOAD_BYTES:
-        raise CommandError("文件超过 10 MB")
     try:
-        saved = services.import_table(scope, user, opts["year"], path.read_bytes(), path.name)
+        saved = services.import_table(scope, user, opts["year"], path, path.name)
     except services.ImportFailed as e:
         lines = [f"{p.sheet}!{p.cell}\t{p.field}\t{p.message}" for p in e.problems]
         raise CommandError(f"{e}：\n" + "\n".join(lines)) from e

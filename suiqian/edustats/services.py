@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
+from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, read_upload
 from suiqian.reporting import excel
 from suiqian.reporting import review
 from suiqian.reporting import rules as rule_engine
@@ -29,7 +30,6 @@ from .models import EduStatistics, EduStatisticsEvent, EduStatisticsValue
 # The form's errors are this module's too: views and commands catch one family, with the same messages' shape.
 __all__ = ["ImportFailed", "InputErrors", "Locked", "NotAllowed", "ReportError", "RulesFailed", "Stale"]
 
-MAX_UPLOAD_BYTES = excel.MAX_UPLOAD_BYTES
 MAX_TABLE_ROWS = 5000  # the country has about 2,850 county-level units
 MAX_TABLE_COLUMNS = 60
 CODE_HEADING = "区划代码"
@@ -282,10 +282,13 @@ def _refuse_locked(rows: list[_Row], year: int, grid: excel.SheetGrid, columns: 
     return changed
 
 
-def import_table(scope: Scope, user, year: int, data: bytes, filename: str) -> list[EduStatistics]:
-    """Read a filled template (one row per county), check every cell, and save all or nothing."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ReportError("文件超过 10 MB，请检查是否选错了文件")
+def import_table(scope: Scope, user, year: int, upload, filename: str) -> list[EduStatistics]:
+    """Read a filled template (an upload, a path or bytes; one row per county), check every cell, and save all
+    or nothing."""
+    try:
+        data = read_upload(upload, FORM_WORKBOOK)
+    except DocumentTypeError as e:
+        raise ReportError(str(e)) from e
     try:
         grid = excel.read_table_workbook_within_limits(data, filename, max_rows=MAX_TABLE_ROWS + 1,
                                                        max_cols=MAX_TABLE_COLUMNS)

@@ -131,9 +131,7 @@ def import_(request, code):
         upload = request.FILES.get("file")
         if upload is None:
             raise services.ReportError("请选择要上传的 Excel 文件")
-        if upload.size > services.MAX_UPLOAD_BYTES:
-            raise services.ReportError("文件超过 10 MB，请检查是否选错了文件")
-        saved = services.import_table(scope, request.user, year, upload.read(), upload.name)
+        saved = services.import_table(scope, request.user, year, upload, upload.name)
         messages.info(request, f"已从 {upload.name} 导入 {len(saved)} 个单位（其余与已有数据相同）")
     return _act(request, code, run, "导入完成，已保存为草稿")
 
