@@ -11,7 +11,8 @@ from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import refuse, table_download
 from suiqian.notices.queries import dashboard_completeness
-from suiqian.reporting.queries import YearError, indicator_table, requested_year, years_with_data
+from suiqian.reporting.queries import YearError, requested_year, years_with_data
+from suiqian.reporting.rankings import indicator_table
 
 from .queries import dashboard_data, trend_table
 

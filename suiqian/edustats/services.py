@@ -17,8 +17,7 @@ from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, read_upload
-from suiqian.reporting import excel
-from suiqian.reporting import review
+from suiqian.reporting import excel_import, review
 from suiqian.reporting import rules as rule_engine
 from suiqian.reporting.numbers import CountError, parse_count
 from suiqian.reporting.services import (ImportFailed, ImportProblem, InputErrors, Locked, NotAllowed, ReportError,
@@ -52,7 +51,7 @@ def parse_inputs(raw: dict) -> tuple[dict[str, int | None], dict[str, str]]:
     return values, errors
 
 
-def rule_errors(values: dict[str, int | None]) -> list[rule_engine.Finding]:
+def rule_errors(values: dict[str, int | None]) -> list[rule_engine.RuleViolation]:
     return [f for f in rule_engine.evaluate(figures(), values) if f.severity == "error"]
 
 
@@ -183,7 +182,7 @@ def _heading(value) -> str:
     return re.sub(r"\s+", "", str(value or ""))
 
 
-def _columns(grid: excel.SheetGrid, problems: list[ImportProblem]) -> dict[str, int]:
+def _columns(grid: excel_import.SheetGrid, problems: list[ImportProblem]) -> dict[str, int]:
     """Heading → column index, for the code column and every figure; missing ones become problems."""
     header = [_heading(v) for v in (grid.rows[0] if grid.rows else [])]
     wanted = {CODE_HEADING: CODE_HEADING, **{f.code: _heading(f.label) for f in figures().fields}}
@@ -202,11 +201,11 @@ def _code_text(value) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _cell(grid: excel.SheetGrid, row: int, col: int) -> str:
+def _cell(grid: excel_import.SheetGrid, row: int, col: int) -> str:
     return f"{get_column_letter(col + 1)}{row}"
 
 
-def _read_rows(scope: Scope, year: int, grid: excel.SheetGrid, columns: dict[str, int],
+def _read_rows(scope: Scope, year: int, grid: excel_import.SheetGrid, columns: dict[str, int],
                problems: list[ImportProblem]) -> list[_Row]:
     counties = {d.code: d for d in Division.objects.existing_in(year).filter(level=Division.Level.COUNTY)
                 .order_by("valid_to")}  # a current unit wins over a former one with the same code
@@ -262,7 +261,7 @@ def _read_rows(scope: Scope, year: int, grid: excel.SheetGrid, columns: dict[str
     return out
 
 
-def _refuse_locked(rows: list[_Row], year: int, grid: excel.SheetGrid, columns: dict[str, int],
+def _refuse_locked(rows: list[_Row], year: int, grid: excel_import.SheetGrid, columns: dict[str, int],
                    problems: list[ImportProblem]) -> list[_Row]:
     """A locked record may appear unchanged (the same table re-imported); a change to it is refused."""
     records = {r.unit_id: r for r in EduStatistics.objects.filter(unit__in=[row.unit for row in rows], year=year)
@@ -290,9 +289,9 @@ def import_table(scope: Scope, user, year: int, upload, filename: str) -> list[E
     except DocumentTypeError as e:
         raise ReportError(str(e)) from e
     try:
-        grid = excel.read_table_workbook_within_limits(data, filename, max_rows=MAX_TABLE_ROWS + 1,
+        grid = excel_import.read_table_workbook_within_limits(data, filename, max_rows=MAX_TABLE_ROWS + 1,
                                                        max_cols=MAX_TABLE_COLUMNS)
-    except excel.WorkbookError as e:
+    except excel_import.WorkbookError as e:
         raise ReportError(str(e)) from e
     problems: list[ImportProblem] = []
     columns = _columns(grid, problems)

@@ -16,7 +16,7 @@ from suiqian.notices.models import Notice
 from suiqian.notices.queries import CHINA
 from suiqian.reporting.excel import render_form_workbook
 from suiqian.reporting.models import FormDefinition
-from suiqian.reporting.queries import indicator_table
+from suiqian.reporting.rankings import indicator_table
 from suiqian.supervision.queries import key_listings
 
 SEED_FILE = Path(__file__).parent / "data" / "seed-2021.yaml"

@@ -22,12 +22,12 @@ from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib import labels
 
-from . import queries
+from . import queries, rankings
 from .formspec import FORMS_DIR, FormSpecError, read_form_file
 from .models import DataValue, FormDefinition, Indicator, NationalRatio, PublishedValue, Report, ReportEvent
 from .numbers import CountError, parse_count
 from .queries import percent
-from .rules import Finding
+from .rules import RuleViolation
 
 REFERENCE_DIR = Path(__file__).parent / "data" / "reference"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -59,7 +59,7 @@ class InputErrors(ReportError):
 
 
 class RulesFailed(ReportError):
-    def __init__(self, findings: list[Finding], message: str):
+    def __init__(self, findings: list[RuleViolation], message: str):
         self.findings = findings
         super().__init__(message)
 
@@ -270,11 +270,11 @@ def submit_report(scope: Scope, user, report: Report, explanations: dict[str, st
     return report
 
 
-def _rollup_coverage(report: Report) -> queries.Coverage | None:
+def _rollup_coverage(report: Report) -> rankings.Coverage | None:
     """How many units below a city's or province's form include, counting approved reports; None for a county."""
     if report.unit.level == Division.Level.COUNTY:
         return None
-    return queries.rollups(Scope.system(), report.form, [report.unit])[report.unit.pk].coverage
+    return rankings.rollups(Scope.system(), report.form, [report.unit])[report.unit.pk].coverage
 
 
 def _transition(report: Report, user, action: str, to_status: str, *, comment: str = "",
@@ -350,13 +350,13 @@ def unlock_report(scope: Scope, user, report: Report, reason: str) -> Report:
 
 def import_workbook(scope: Scope, user, form: FormDefinition, unit: Division, data: bytes, filename: str) -> Report:
     """Read a filled template, check every cell and every rule, and save only if nothing is wrong."""
-    from . import excel
+    from . import excel, excel_import
 
     require_fill(scope, unit)
     spec = form.parsed
     try:
-        reading = excel.read_form_workbook_within_limits(form.spec, data, filename)
-    except excel.WorkbookError as e:
+        reading = excel_import.read_form_workbook_within_limits(form.spec, data, filename)
+    except excel_import.WorkbookError as e:
         raise ReportError(str(e)) from e
     sheet = excel.SHEET_TITLE
     problems = [ImportProblem(p.sheet, p.cell, p.field, p.message) for p in reading.problems]

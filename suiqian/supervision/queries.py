@@ -9,7 +9,7 @@ from suiqian.lib.tabular import Column, Table
 from suiqian.notices.models import DocumentSubmission, Requirement
 from suiqian.notices.queries import reporting_lapses
 from suiqian.reporting.models import Indicator
-from suiqian.reporting.queries import indicator_table, indicator_tables
+from suiqian.reporting.rankings import indicator_table, indicator_tables
 from suiqian.rosters.queries import open_cases_by_unit
 
 from .models import Inspection, KeySupervisionListing, ProgressNote, PublishedRanking

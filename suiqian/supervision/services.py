@@ -10,7 +10,7 @@ from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.params import too_long
-from suiqian.reporting.queries import indicator_table
+from suiqian.reporting.rankings import indicator_table
 
 from .models import Inspection, KeySupervisionListing, ProgressNote, PublishedRanking, Sanction
 

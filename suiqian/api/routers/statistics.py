@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
 from suiqian.lib.http import table_download
-from suiqian.reporting.queries import indicator_table, requested_year
+from suiqian.reporting.queries import requested_year
+from suiqian.reporting.rankings import indicator_table
 from suiqian.supervision import queries as supervision
 from suiqian.supervision import services as supervision_services
 

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from suiqian.edustats import commands as edu
 from suiqian.accounts.cli import add_scope_argument, scope_from_options, write_table
 from suiqian.reporting.models import Indicator
-from suiqian.reporting.queries import indicator_table
+from suiqian.reporting.rankings import indicator_table
 from suiqian.supervision.queries import REASONS, early_warnings, warnings_table
 
 

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from suiqian.accounts.cli import add_scope_argument, scope_from_options, user_from_options
 from suiqian.lib.tabular import Column, Table
-from suiqian.reporting import queries, services
+from suiqian.reporting import pages, queries, services
 from suiqian.reporting.excel import render_form_workbook
 from suiqian.reporting.models import FormDefinition
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             self._check(scope, form, unit)
             return
         if action == "export":
-            page = queries.form_page(scope, form, unit)
+            page = pages.form_page(scope, form, unit)
             values = {c.field.code: c.value for row in page.rows for c in row if c.field}
             Path(opts["output"]).write_bytes(render_form_workbook(form.parsed, values=values,
                                                                   unit_name=unit.bureau_name))
