@@ -106,15 +106,15 @@ def test_two_reviewers_deciding_a_document_at_once(seeded_notices, county_user, 
 def test_two_imports_of_the_same_roster_at_once(county_user, tmp_path, shanxi):
     """Imports of one county and term take turns (advisory lock on PostgreSQL, the write lock on SQLite):
     both complete, the later replaces the earlier whole — never a mix, never duplicated rows."""
-    from suiqian.rosters import services as rosters
+    from suiqian.rosters import jobs
     from suiqian.rosters.models import Roster, RosterEntry
     from suiqian.rosters.tests.factories import child, write_roster
 
     first = write_roster(tmp_path, [child(n) for n in range(1, 41)], name="first.csv")
     second = write_roster(tmp_path, [child(n) for n in range(100, 131)], name="second.csv")
     scope = Scope.of(county_user)
-    results = at_once(lambda: rosters.import_file(scope, county_user, first, "2021-fall"),
-                      lambda: rosters.import_file(scope, county_user, second, "2021-fall"))
+    results = at_once(lambda: jobs.import_file(scope, county_user, first, "2021-fall"),
+                      lambda: jobs.import_file(scope, county_user, second, "2021-fall"))
     assert [kind for kind, _ in results] == ["ok", "ok"]
     current = Roster.objects.get(term="2021-fall", unit__code="140525", status=Roster.Status.CURRENT)
     assert current.rows in (40, 31)
