@@ -20,6 +20,7 @@ from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib import labels
+from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, read_upload
 
 from . import queries, rankings, review
 from .formspec import FORMS_DIR, FormSpecError, read_form_file
@@ -29,7 +30,6 @@ from .queries import percent
 from .rules import RuleViolation
 
 REFERENCE_DIR = Path(__file__).parent / "data" / "reference"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 INDICATORS_FILE = Path(__file__).parent / "indicators.yaml"
 
 
@@ -320,15 +320,17 @@ def unlock_report(scope: Scope, user, report: Report, reason: str) -> Report:
 
 # --- Excel import --------------------------------------------------------------------
 
-def import_workbook(scope: Scope, user, form: FormDefinition, unit: Division, data: bytes, filename: str) -> Report:
-    """Read a filled template, check every cell and every rule, and save only if nothing is wrong."""
+def import_workbook(scope: Scope, user, form: FormDefinition, unit: Division, upload, filename: str) -> Report:
+    """Read a filled template (an upload, a path or bytes), check every cell and every rule, and save only if
+    nothing is wrong."""
     from . import excel, excel_import
 
     require_fill(scope, unit)
     spec = form.parsed
     try:
+        data = read_upload(upload, FORM_WORKBOOK)
         reading = excel_import.read_form_workbook_within_limits(form.spec, data, filename)
-    except excel_import.WorkbookError as e:
+    except (DocumentTypeError, excel_import.WorkbookError) as e:
         raise ReportError(str(e)) from e
     sheet = excel.SHEET_TITLE
     problems = [ImportProblem(p.sheet, p.cell, p.field, p.message) for p in reading.problems]

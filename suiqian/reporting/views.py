@@ -150,9 +150,7 @@ def form_import(request, code, unit_code):
         upload = request.FILES.get("file")
         if upload is None:
             raise services.ReportError("请选择要上传的 Excel 文件")
-        if upload.size > services.MAX_UPLOAD_BYTES:
-            raise services.ReportError("文件超过 10 MB，请检查是否选错了文件")
-        services.import_workbook(scope, request.user, form, unit, upload.read(), upload.name)
+        services.import_workbook(scope, request.user, form, unit, upload, upload.name)
         return f"已从 {upload.name} 导入并保存为草稿"
     return _act(request, import_, code, unit_code)
 

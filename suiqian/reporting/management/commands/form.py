@@ -71,10 +71,8 @@ class Command(BaseCommand):
     def _import(self, scope, user, form, unit, path: Path):
         if not path.exists():
             raise CommandError(f"文件不存在：{path}")
-        if path.stat().st_size > services.MAX_UPLOAD_BYTES:
-            raise CommandError("文件超过 10 MB")
         try:
-            report = services.import_workbook(scope, user, form, unit, path.read_bytes(), path.name)
+            report = services.import_workbook(scope, user, form, unit, path, path.name)
         except services.ImportFailed as e:
             for p in e.problems:
                 self.stderr.write(f"{p.sheet}!{p.cell}\t{p.item}\t{p.message}")
