@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -73,7 +74,7 @@ def _act(request, code, action, success):
         messages.error(request, str(e))
     else:
         messages.success(request, success)
-    return redirect(f"/edustats/{unit.code}/?year={year}")
+    return redirect(reverse("edustats_unit", args=[unit.code]) + f"?year={year}")
 
 
 def _version(request):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from suiqian.accounts import audit
@@ -160,7 +161,7 @@ def publish_notice(scope: Scope, user, notice: Notice) -> Notice:
     notice.refresh_from_db()
     audit.record(audit.Action.NOTICE, user=user, unit=notice.issuer, target=notice.wenhao,
                  detail={"title": notice.title, "targets": notice.targets.count()})
-    link = f"/notices/{notice.pk}/"
+    link = reverse("notice_detail", args=[notice.pk])
     InboxMessage.objects.bulk_create([InboxMessage(unit=t.unit, text=f"收到通知：{notice.wenhao}《{notice.title}》",
                                                    link=link) for t in notice.targets.select_related("unit")])
     return notice
@@ -254,7 +255,7 @@ def update_draft(scope: Scope, user, notice: Notice, *, wenhao: str, title: str,
 
 
 def _tell_targets(notice: Notice, text: str) -> None:
-    InboxMessage.objects.bulk_create([InboxMessage(unit=t.unit, text=text, link=f"/notices/{notice.pk}/")
+    InboxMessage.objects.bulk_create([InboxMessage(unit=t.unit, text=text, link=reverse("notice_detail", args=[notice.pk]))
                                       for t in notice.targets.select_related("unit")])
 
 
