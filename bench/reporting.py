@@ -164,7 +164,7 @@ def create_reports(rng: random.Random, forms: dict, cities: list, counties: list
         reviewed = rng.randint(0, len(below))
         for year in YEARS:
             values = {f: sum(s[year][f] for s in below) for f in COUNTY_FIELDS}
-            values.update(county_total=len(below), rules_reviewed=reviewed, rules_unreviewed=len(below) - reviewed)
+            values.update(county_total=len(below), enrollment_rules_reviewed=reviewed, enrollment_rules_unreviewed=len(below) - reviewed)
             entries.append((Report(form=forms[year], unit=city, year=year, status=approved, version=3,
                                    submitted_at=datetime(year, 9, 29, tzinfo=UTC),
                                    decided_at=datetime(year, 9, 30, tzinfo=UTC)), values))
@@ -179,7 +179,11 @@ def create_reports(rng: random.Random, forms: dict, cities: list, counties: list
 def generate(db: str) -> dict:
     from django.db import connection, transaction
 
-    from suiqian.reporting.services import REFERENCE_DIR, load_indicators, load_national_ratios
+    from suiqian.reporting.services import (
+        REFERENCE_DIR,
+        load_indicators,
+        load_national_ratios,
+    )
 
     rng = random.Random(SEED)
     with transaction.atomic():

@@ -17,7 +17,7 @@ the same run:
   job's own duration (the process start-up, ~1 s of Django and polars, is printed apart).
 - baseline_antijoin: one hand-written SQL anti-join (children of spring absent from
   fall) over the same tables.
-- detect: `services.detect("2021-fall")` — the anti-join, transfers, 30,000 cases and
+- detect: `detection.detect("2021-fall")` — the anti-join, transfers, 30,000 cases and
   their first event written — timed from a state without cases each time.
 
 and checks that detection finds exactly the children the generator made drop out (as
@@ -209,11 +209,11 @@ def reset_detection() -> None:
 
 
 def timed_detection() -> tuple[float, object]:
-    from suiqian.rosters import services
+    from suiqian.rosters import detection
 
     reset_detection()
     started = time.perf_counter()
-    result = services.detect(CURRENT)
+    result = detection.detect(CURRENT)
     return time.perf_counter() - started, result
 
 

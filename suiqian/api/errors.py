@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from suiqian.notices import services as notices
 from suiqian.policies.extraction import ExtractionError
 from suiqian.reporting import services as reporting
-from suiqian.rosters import services as rosters
+from suiqian.rosters import errors as rosters
 from suiqian.rosters.terms import TermError
 from suiqian.supervision import services as supervision
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Value
+from django.urls import reverse
 
 from suiqian.accounts.scope import OutOfScope, Scope
 from suiqian.divisions.models import Division
+from suiqian.lib.todo import ToDo
 
 from . import rules as rule_engine
 from . import suppliers
@@ -197,8 +199,8 @@ class YearError(ValueError):
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-def requested_year(scope: Scope, text: str | None, default: int) -> int:
-    """The year a page asks for, else the latest year with data in scope, else `default`.
+def requested_year(scope: Scope, text: str | None) -> int:
+    """The year a page asks for, else the scope's default year (the latest with data it sees).
 
     A year that is not a year is refused, never replaced by another."""
     text = (text or "").strip()
@@ -206,7 +208,7 @@ def requested_year(scope: Scope, text: str | None, default: int) -> int:
         if not (text.isascii() and text.isdigit()) or not FIRST_YEAR <= int(text) <= LAST_YEAR:
             raise YearError(f"年份“{text[:20]}”无效：应为 {FIRST_YEAR}—{LAST_YEAR} 之间的四位数字")
         return int(text)
-    return (years_with_data(scope) or [default])[0]
+    return scope.default_year(years_with_data(scope))
 
 
 def years_with_data(scope: Scope) -> list[int]:
@@ -218,11 +220,19 @@ def years_with_data(scope: Scope) -> list[int]:
     return sorted(published.union(approved), reverse=True)
 
 
-def forms_for(scope: Scope):
-    return FormDefinition.objects.all()
+@dataclass(frozen=True)
+class FormListing:
+    form: FormDefinition
+    own_unit_fills: bool  # the form has fields at the level of the user's unit
 
 
-def attention(scope: Scope) -> list[dict]:
+def forms_for(scope: Scope) -> list[FormListing]:
+    """Every form (definitions are shared), each with whether the user's own unit has a copy to open."""
+    unit = scope.unit
+    return [FormListing(form, unit is not None and bool(fields_of(form, unit))) for form in FormDefinition.objects.all()]
+
+
+def attention(scope: Scope) -> list[ToDo]:
     """What awaits the user: forms to fill or fix, and submissions to review."""
     if scope.is_system:
         return []
@@ -232,15 +242,16 @@ def attention(scope: Scope) -> list[dict]:
         if scope.may_fill(unit) and fields_of(form, unit):
             report = report_of(form, unit)
             if report is None or report.status == Report.Status.DRAFT:
-                items.append({"text": f"填报《{form.title}》（{'未填报' if report is None else '草稿'}）",
-                              "form": form, "unit": unit})
+                items.append(ToDo(f"填报《{form.title}》（{'未填报' if report is None else '草稿'}）",
+                                  reverse("form_page", args=[form.code, unit.code])))
             elif report.status == Report.Status.RETURNED:
-                items.append({"text": f"《{form.title}》已被退回：{report.return_reason}", "form": form, "unit": unit})
+                items.append(ToDo(f"《{form.title}》已被退回：{report.return_reason}",
+                                  reverse("form_page", args=[form.code, unit.code])))
         if scope.may_review_children_of(unit):
             for report in Report.objects.filter(form=form, unit__parent=unit, status=Report.Status.SUBMITTED
                                                 ).select_related("unit"):
-                items.append({"text": f"审核{report.unit.name}上报的《{form.title}》", "form": form,
-                              "unit": report.unit})
+                items.append(ToDo(f"审核{report.unit.name}上报的《{form.title}》",
+                                  reverse("form_page", args=[form.code, report.unit.code])))
     return items
 
 

@@ -13,7 +13,6 @@ from .queries import YearError, requested_year, years_with_data
 from .rankings import indicator_table
 
 
-
 def _int_or_none(value):
     return int(value) if value and value.isdigit() else None
 
@@ -21,14 +20,12 @@ def _int_or_none(value):
 @login_required
 def enrollment_table(request):
     scope = Scope.of(request.user)
-    years = years_with_data(scope) or [2020]
     try:
-        year = requested_year(scope, request.GET.get("year"), 2020)
+        year = requested_year(scope, request.GET.get("year"))
     except YearError as e:
         return refuse(request, str(e))
-    years = sorted(set(years) | {year}, reverse=True)
-    default_code = scope.unit.code if not scope.is_system else "140000"
-    unit = scope.get_unit(request.GET.get("unit") or default_code, year)
+    years = sorted(set(years_with_data(scope)) | {year}, reverse=True)
+    unit = scope.get_unit(request.GET.get("unit") or scope.default_unit().code, year)
     table = indicator_table(scope, unit, year)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
@@ -153,9 +150,7 @@ def form_import(request, code, unit_code):
         upload = request.FILES.get("file")
         if upload is None:
             raise services.ReportError("请选择要上传的 Excel 文件")
-        if upload.size > services.MAX_UPLOAD_BYTES:
-            raise services.ReportError("文件超过 10 MB，请检查是否选错了文件")
-        services.import_workbook(scope, request.user, form, unit, upload.read(), upload.name)
+        services.import_workbook(scope, request.user, form, unit, upload, upload.name)
         return f"已从 {upload.name} 导入并保存为草稿"
     return _act(request, import_, code, unit_code)
 

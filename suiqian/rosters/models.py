@@ -182,10 +182,6 @@ class DropoutCase(models.Model):
         return f"名册比对：{term.previous.label}在册，{term.label}未出现在平台任何县区的名册中"
 
     @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
     def term_label(self) -> str:
         from .terms import Term
 

@@ -12,6 +12,8 @@ no statement looks an entry up by id, and an index less makes COPY faster.
 
 from __future__ import annotations
 
+import zlib
+
 from django.db import connection, transaction
 
 from .models import Roster, RosterEntry
@@ -27,6 +29,13 @@ class PartitionError(Exception):
 
 def partitioned() -> bool:
     return connection.vendor == "postgresql"
+
+
+def term_lock(term: Term) -> None:
+    """Imports and detections of one term take turns (SQLite serialises writers anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"rosters:{term.code}".encode())])
 
 
 def partition_name(term: Term) -> str:

@@ -11,7 +11,7 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from suiqian.accounts.scope import OutOfScope, Scope
@@ -332,7 +332,3 @@ def job_for(scope: Scope, pk: int) -> ImportJob:
     if job is None or (job.unit is None and not scope.is_system) or (job.unit and not scope.sees(job.unit)):
         raise OutOfScope("导入记录不存在或不在您的权限范围内")
     return job
-
-
-def last_import_at(unit: Division, term: Term):
-    return current_rosters(term, unit).aggregate(at=Max("activated_at"))["at"]

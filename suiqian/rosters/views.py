@@ -17,12 +17,10 @@ from django.views.decorators.http import require_POST
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.lib.http import CSV, download
 
-from . import queries, services
+from . import cases, detection, exports, jobs, queries
+from .errors import RosterError
 from .models import CaseStatus, ImportJob
 from .terms import Term, TermError
-
-UPLOAD_ENVELOPE_BYTES = 1024 * 1024  # multipart headers and the form's other fields
-
 
 def _term(request, default: Term) -> Term:
     try:
@@ -39,20 +37,20 @@ def _scope_and_unit(request, code):
 @login_required
 def home(request):
     scope = Scope.of(request.user)
-    return redirect("roster_unit", "140000" if scope.is_system else scope.unit.code)
+    return redirect("roster_unit", scope.default_unit().code)
 
 
 @login_required
 def unit_page(request, code):
     scope, unit = _scope_and_unit(request, code)
     term = _term(request, queries.default_term(scope))
-    jobs = list(queries.jobs_of(scope, unit)[:20])
+    recent = list(queries.jobs_of(scope, unit)[:20])
     return render(request, "rosters/unit.html", {
         "unit": unit, "term": term, "terms": queries.term_choices(scope, term),
         "on_error_choices": ImportJob.OnError.choices,
-        "counties": queries.county_rosters(scope, unit, term), "jobs": jobs,
-        "openable": {j.pk for j in jobs if j.unit is None and scope.is_system or j.unit and scope.sees(j.unit)},
-        "may_import": services.may_import(scope, unit), "max_upload_mb": services.MAX_UPLOAD_BYTES // 2**20,
+        "counties": queries.county_rosters(scope, unit, term), "jobs": recent,
+        "openable": {j.pk for j in recent if j.unit is None and scope.is_system or j.unit and scope.sees(j.unit)},
+        "may_import": scope.may_import(unit), "max_upload_mb": jobs.MAX_UPLOAD_BYTES // 2**20,
     })
 
 
@@ -60,18 +58,16 @@ def unit_page(request, code):
 @require_POST
 def upload(request, code):
     scope, unit = _scope_and_unit(request, code)
-    if not services.may_import(scope, unit):
+    if not scope.may_import(unit):
         raise Refused("只有本单位的填报员可以导入名册")
-    # Refuse an oversized upload before Django reads it to disk.
-    if int(request.META.get("CONTENT_LENGTH") or 0) > services.MAX_UPLOAD_BYTES + UPLOAD_ENVELOPE_BYTES:
-        messages.error(request, "文件超过 200 MB：请按县区拆分后分别上传，或由运维人员用命令行导入")
-        return redirect("roster_unit", unit.code)
     try:
-        job = services.start_import(scope, request.user, unit, request.POST.get("term", ""),
-                                    request.POST.get("on_error", ""), request.FILES.get("file"))
+        # Before anything touches request.FILES: Django would read an oversized upload to disk first.
+        jobs.refuse_oversized(int(request.META.get("CONTENT_LENGTH") or 0))
+        job = jobs.start_import(scope, request.user, unit, request.POST.get("term", ""),
+                                request.POST.get("on_error", ""), request.FILES.get("file"))
     except Refused:
         raise
-    except services.RosterError as e:
+    except RosterError as e:
         messages.error(request, str(e))
         return redirect("roster_unit", unit.code)
     return redirect("roster_job", job.pk)
@@ -97,12 +93,12 @@ def job_decide(request, pk, decision):
     """The uploader confirms (or cancels) an import that replaces other units' rosters."""
     scope = Scope.of(request.user)
     job = queries.job_for(scope, pk)
-    act = services.confirm_import if decision == "confirm" else services.cancel_import
+    act = jobs.confirm_import if decision == "confirm" else jobs.cancel_import
     try:
         act(scope, request.user, job)
     except Refused:
         raise
-    except services.RosterError as e:
+    except RosterError as e:
         messages.error(request, str(e))
         return redirect("roster_job", job.pk)
     return redirect("roster_job", job.pk)
@@ -113,11 +109,11 @@ def job_decide(request, pk, decision):
 def detect(request, code):
     """开始比对: a comparison of the term with the one before, as a background task."""
     scope, unit = _scope_and_unit(request, code)
-    if not services.may_detect(scope, unit):
+    if not scope.may_detect(unit):
         raise Refused("只有本单位的填报员可以开始比对")
     try:
-        run = services.start_detection(scope, request.user, unit, request.POST.get("term", ""))
-    except services.RosterError as e:
+        run = detection.start_detection(scope, request.user, unit, request.POST.get("term", ""))
+    except RosterError as e:
         messages.error(request, str(e))
         return redirect("roster_cases", unit.code)
     return redirect("roster_detection", run.pk)
@@ -146,7 +142,7 @@ def bad_rows(request, pk):
         messages.error(request, "没有错误行清单")
         return redirect("roster_job", job.pk)
     try:
-        services.record_export(scope, request.user, job.unit, Term.parse(job.term), "bad_rows", job.rows_bad)
+        exports.record_export(scope, request.user, job.unit, Term.parse(job.term), "bad_rows", job.rows_bad)
     except Refused:
         raise
     return FileResponse(open(path, "rb"), as_attachment=True, filename=f"错误行-{job.filename}.csv",
@@ -173,22 +169,22 @@ def case_list(request, code):
     if status not in CaseStatus.values:
         status = ""
     text = request.POST.get("q", "").strip()[:50]
-    cases = queries.cases(scope, term=term, unit=unit, status=status, text=text)
+    found = queries.cases(scope, term=term, unit=unit, status=status, text=text)
     by_status = queries.case_counts_by_status(scope, term, unit)
     if params.get("format") == "csv":
-        table = queries.cases_table(scope, term, cases)
+        table = queries.cases_table(scope, term, found)
         try:
-            services.record_export(scope, request.user, unit, term, "cases", len(table.rows))
+            exports.record_export(scope, request.user, unit, term, "cases", len(table.rows))
         except Refused:
             raise
         return download(table.to_csv(bom=True), f"{unit.name}{table.title}.csv", CSV)
     return render(request, "rosters/cases.html", {
         "unit": unit, "term": term, "terms": queries.term_choices(scope, term), "status": status, "q": text,
         "statuses": [(value, label, by_status.get(value, 0)) for value, label in CaseStatus.choices],
-        "cases": cases[:500], "total": cases.count(), "missing": queries.missing_rosters(scope, term, unit),
+        "cases": found[:500], "total": found.count(), "missing": queries.missing_rosters(scope, term, unit),
         "detection": queries.latest_detection(term), "transfers": queries.visible_transfers(scope, term).count(),
-        "active_detection": queries.active_detection(term), "may_detect": services.may_detect(scope, unit),
-        "may_export": services.may_export_personal(scope, unit),
+        "active_detection": queries.active_detection(term), "may_detect": scope.may_detect(unit),
+        "may_export": scope.may_export_personal(unit),
     })
 
 
@@ -197,8 +193,8 @@ def case_page(request, pk, status=200, error=""):
     scope = Scope.of(request.user)
     case = queries.case_for(scope, pk)
     return render(request, "rosters/case.html", {
-        "case": case, "events": case.events.select_related("user"), "may_follow_up": services.may_follow_up(scope, case),
-        "choices": services.allowed_statuses(case), "today": timezone.localdate(), "error": error,
+        "case": case, "events": case.events.select_related("user"), "may_follow_up": scope.may_follow_up(case),
+        "choices": cases.allowed_statuses(case), "today": timezone.localdate(), "error": error,
     }, status=status)
 
 
@@ -212,11 +208,11 @@ def case_status(request, pk):
     except ValueError:
         return case_page(request, pk, status=400, error="日期格式不对")
     try:
-        services.change_case_status(scope, request.user, case, request.POST.get("status", ""),
+        cases.change_case_status(scope, request.user, case, request.POST.get("status", ""),
                                     request.POST.get("note", ""), happened_on)
     except Refused:
         raise
-    except services.RosterError as e:
+    except RosterError as e:
         return case_page(request, pk, status=400, error=str(e))
     messages.success(request, "已记录")
     return redirect("roster_case", case.pk)

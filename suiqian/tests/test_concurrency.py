@@ -12,7 +12,7 @@ from django.db import connection
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import county_values, make_user
 from suiqian.divisions.models import Division
-from suiqian.notices import services as notices
+from suiqian.notices import documents as notice_documents
 from suiqian.reporting import services
 from suiqian.reporting.models import Report, ReportEvent
 
@@ -93,12 +93,12 @@ def test_two_saves_of_the_same_page_version(summary_form, county_user):
 
 def test_two_reviewers_deciding_a_document_at_once(seeded_notices, county_user, city_user):
     rules = seeded_notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
-    submission = notices.submit_document(Scope.of(county_user), county_user, rules, unit("140525"), "细则".encode(),
+    submission = notice_documents.submit_document(Scope.of(county_user), county_user, rules, unit("140525"), "细则".encode(),
                                          "a.txt")
     other = make_user("140500", roles=["reviewer"], username="second-reviewer")
     results = at_once(
-        lambda: notices.review_document(Scope.of(city_user), city_user, submission, approve=True),
-        lambda: notices.review_document(Scope.of(other), other, submission, approve=False, reason="缺页"))
+        lambda: notice_documents.review_document(Scope.of(city_user), city_user, submission, approve=True),
+        lambda: notice_documents.review_document(Scope.of(other), other, submission, approve=False, reason="缺页"))
     assert sorted(kind for kind, _ in results) == ["error", "ok"]
     assert "可能已被他人处理" in str(next(v for k, v in results if k == "error"))
 
@@ -106,15 +106,15 @@ def test_two_reviewers_deciding_a_document_at_once(seeded_notices, county_user, 
 def test_two_imports_of_the_same_roster_at_once(county_user, tmp_path, shanxi):
     """Imports of one county and term take turns (advisory lock on PostgreSQL, the write lock on SQLite):
     both complete, the later replaces the earlier whole — never a mix, never duplicated rows."""
+    from suiqian.rosters import jobs
     from suiqian.rosters.models import Roster, RosterEntry
     from suiqian.rosters.tests.factories import child, write_roster
-    from suiqian.rosters import services as rosters
 
     first = write_roster(tmp_path, [child(n) for n in range(1, 41)], name="first.csv")
     second = write_roster(tmp_path, [child(n) for n in range(100, 131)], name="second.csv")
     scope = Scope.of(county_user)
-    results = at_once(lambda: rosters.import_file(scope, county_user, first, "2021-fall"),
-                      lambda: rosters.import_file(scope, county_user, second, "2021-fall"))
+    results = at_once(lambda: jobs.import_file(scope, county_user, first, "2021-fall"),
+                      lambda: jobs.import_file(scope, county_user, second, "2021-fall"))
     assert [kind for kind, _ in results] == ["ok", "ok"]
     current = Roster.objects.get(term="2021-fall", unit__code="140525", status=Roster.Status.CURRENT)
     assert current.rows in (40, 31)

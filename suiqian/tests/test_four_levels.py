@@ -10,6 +10,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.conftest import county_values, make_user
 from suiqian.divisions.models import Division
 from suiqian.divisions.services import load_province
+from suiqian.notices import documents as notice_documents
 from suiqian.notices import queries as notice_queries
 from suiqian.notices import services as notices
 from suiqian.notices.models import Requirement
@@ -61,7 +62,7 @@ def test_a_notice_cascades_from_the_ministry_to_the_counties_with_earlier_deadli
                                   due_dates={mid.pk: dt.date(2021, 8, 10)})
     low = city.requirements.get()
     assert (low.parent, low.parent.parent, low.due_date) == (mid, top, dt.date(2021, 8, 10))
-    submission = notices.submit_document(SYSTEM, None, low, unit(K), "实施细则".encode(), "细则.txt")
+    submission = notice_documents.submit_document(SYSTEM, None, low, unit(K), "实施细则".encode(), "细则.txt")
     assert submission.unit.code == K
     # The ministry's board lists the provinces it expects the paper from; none has sent it yet.
     board = notice_queries.board(top, dt.date(2021, 8, 1))

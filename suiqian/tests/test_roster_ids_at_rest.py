@@ -21,7 +21,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.conftest import make_user
 from suiqian.divisions.models import Division
 from suiqian.ops import services as ops
-from suiqian.rosters import sealed, services, synthetic
+from suiqian.rosters import jobs, sealed, synthetic
 from suiqian.rosters.models import ImportJob, Roster, RosterEntry
 from suiqian.rosters.terms import Term
 
@@ -79,22 +79,22 @@ def test_a_sealed_upload_reads_back_and_refuses_tampering(tmp_path, settings):
 def test_a_waiting_upload_holds_no_plain_id_and_no_backup_holds_it(shanxi, tmp_path, settings):
     path, ids = roster_file(tmp_path, 2_000)
     user = make_user("140000", roles=["filler"], username="province-filler")
-    job = services.start_import(Scope.of(user), user, Division.objects.get(code="140000"), TERM, "stop",
+    job = jobs.start_import(Scope.of(user), user, Division.objects.get(code="140000"), TERM, "stop",
                                 SimpleUploadedFile("名册.csv", path.read_bytes()))
     media = Path(settings.MEDIA_ROOT)
-    assert services._media_path(job.upload).exists()
+    assert jobs.media_path(job.upload).exists()
     assert plain_ids_under(media, ids) == {}
 
     result = ops.backup(tmp_path / "backup")
     assert plain_ids_under(tmp_path / "backup", ids) == {}
-    assert not [f for f in result.manifest["media"]["files"] if f["path"].startswith(services.UPLOAD_DIR)]
+    assert not [f for f in result.manifest["media"]["files"] if f["path"].startswith(jobs.UPLOAD_DIR)]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_import_leaves_no_plain_id_and_recovery_removes_its_upload(shanxi, tmp_path, settings):
     path, ids = roster_file(tmp_path, 200_000)
     user = make_user("140000", roles=["filler"], username="province-filler")
-    job = services.start_import(Scope.of(user), user, Division.objects.get(code="140000"), TERM, "stop",
+    job = jobs.start_import(Scope.of(user), user, Division.objects.get(code="140000"), TERM, "stop",
                                 SimpleUploadedFile("名册.csv", path.read_bytes()))
     worker = subprocess.Popen([sys.executable, "-m", "suiqian.cli", "worker", "--no-startup-delay", "-v0"],
                               env=worker_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -115,16 +115,16 @@ def test_a_killed_import_leaves_no_plain_id_and_recovery_removes_its_upload(shan
     assert RosterEntry.objects.exists()  # killed in the middle: staging rows were written
 
     media = Path(settings.MEDIA_ROOT)
-    assert services._media_path(job.upload).exists()
+    assert jobs.media_path(job.upload).exists()
     assert plain_ids_under(media, ids) == {}
     ops.backup(tmp_path / "backup")
     assert plain_ids_under(tmp_path / "backup", ids) == {}
 
     # The next import (or `suiqian roster recover`) finds the dead one once its heartbeat is stale.
-    assert services.recover_interrupted_imports(timezone.now() + dt.timedelta(minutes=11)) == 1
+    assert jobs.recover_interrupted_imports(timezone.now() + dt.timedelta(minutes=11)) == 1
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "意外中断" in job.message
-    assert not services._media_path(job.upload).exists()
+    assert not jobs.media_path(job.upload).exists()
     assert not RosterEntry.objects.exists() and not Roster.objects.exists()
 
 

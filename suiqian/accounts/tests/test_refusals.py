@@ -10,7 +10,7 @@ from suiqian.conftest import make_user
 from suiqian.notices import services as notices
 from suiqian.policies import services as policies
 from suiqian.reporting import services as reporting
-from suiqian.rosters import services as rosters
+from suiqian.rosters import errors as rosters
 from suiqian.supervision import services as supervision
 
 SOURCE = Path(suiqian.__file__).parent

@@ -5,7 +5,8 @@ import datetime as dt
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from suiqian.rosters import queries, services
+from suiqian.rosters import cases, exports, jobs, queries
+from suiqian.rosters.errors import NotAllowed, RosterError, parse_term
 from suiqian.rosters.models import CaseStatus
 
 from ..auth import TokenAuth
@@ -125,9 +126,9 @@ def start_import(request, code: str, file: UploadedFile | None = File(None, desc
                  on_error: str = Form("stop", description="stop 或 skip")):
     scope = scope_of(request)
     unit = scope.get_unit(code)
-    if not services.may_import(scope, unit):
-        raise services.NotAllowed("只有本单位的填报员可以导入名册")
-    job = services.start_import(scope, request.user, unit, term, on_error, file, source="api")
+    if not scope.may_import(unit):
+        raise NotAllowed("只有本单位的填报员可以导入名册")
+    job = jobs.start_import(scope, request.user, unit, term, on_error, file, source="api")
     return 202, job_out(job)
 
 
@@ -148,7 +149,7 @@ def list_imports(request, code: str):
 def get_counts(request, code: str, term: str = term_param()):
     scope = scope_of(request)
     unit = scope.get_unit(code)
-    parsed = services.parse_term(term)
+    parsed = parse_term(term)
     counts = queries.roster_counts(scope, unit, parsed)
     counties = [{"unit": unit_ref(c.unit), "reported": c.roster is not None,
                  "rows": c.roster.rows if c.roster else 0, "missing": c.missing}
@@ -166,12 +167,12 @@ def list_cases(request, code: str, term: str = term_param(),
                limit: int = Query(500, ge=1, le=5000, description="最多返回几个")):
     scope = scope_of(request)
     unit = scope.get_unit(code)
-    parsed = services.parse_term(term)
+    parsed = parse_term(term)
     if status and status not in CaseStatus.values:
-        raise services.RosterError("状态无效")
-    cases = list(queries.cases(scope, term=parsed, unit=unit, status=status)[:limit])
-    services.record_export(scope, request.user, unit, parsed, "cases", len(cases), via="api")
-    return [case_out(c) for c in cases]
+        raise RosterError("状态无效")
+    found = list(queries.cases(scope, term=parsed, unit=unit, status=status)[:limit])
+    exports.record_export(scope, request.user, unit, parsed, "cases", len(found), via="api")
+    return [case_out(c) for c in found]
 
 
 def _case_detail(scope, case) -> dict:
@@ -179,7 +180,7 @@ def _case_detail(scope, case) -> dict:
                "to_status": e.to_status, "happened_on": e.happened_on, "note": e.note}
               for e in case.events.select_related("user")]
     return {**case_out(case), "events": events,
-            "allowed_statuses": [value for value, _ in services.allowed_statuses(case)]}
+            "allowed_statuses": [value for value, _ in cases.allowed_statuses(case)]}
 
 
 @router.get("/rosters/cases/{case_id}", response=responses(CaseDetailOut), summary="个案详情与核查记录")
@@ -192,6 +193,6 @@ def get_case(request, case_id: int):
              description="学生最后在册县区的填报员记录核查结果（已返校、已转学、劝返中……）。")
 def change_case(request, case_id: int, body: CaseStatusIn):
     scope = scope_of(request)
-    case = services.change_case_status(scope, request.user, queries.case_for(scope, case_id), body.status,
+    case = cases.change_case_status(scope, request.user, queries.case_for(scope, case_id), body.status,
                                        body.note, body.happened_on)
     return _case_detail(scope, case)

@@ -89,8 +89,8 @@ def _row(row) -> dict:
 
 def _table(request, unit: str | None, year: int | None):
     scope = scope_of(request)
-    year = year or requested_year(scope, None, 2020)
-    parent = scope.get_unit(unit or (scope.unit.code if scope.unit else "140000"), year)
+    year = year or requested_year(scope, None)
+    parent = scope.get_unit(unit or scope.default_unit().code, year)
     return indicator_table(scope, parent, year)
 
 

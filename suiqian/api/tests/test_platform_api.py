@@ -11,8 +11,8 @@ from suiqian.accounts.scope import Scope
 from suiqian.api.services import create_token
 from suiqian.conftest import make_user
 from suiqian.notices.models import Notice, Requirement
-from suiqian.notices.seed import load_seed_notices
-from suiqian.rosters import services as rosters
+from suiqian.portal.seed import load_seed_notices
+from suiqian.rosters import detection
 from suiqian.rosters.models import PersonalDataExport
 from suiqian.rosters.tests.conftest import unit
 from suiqian.rosters.tests.factories import child, import_rows, roster_text
@@ -131,7 +131,7 @@ def zezhou_cases(world, county_user, tmp_path):
                 unit=unit("140525"))
     import_rows(scope, county_user, tmp_path, [child(1).next_year(), child(2).next_year()], "2021-fall",
                 unit=unit("140525"))
-    rosters.detect("2021-fall")
+    detection.detect("2021-fall")
     return world
 
 

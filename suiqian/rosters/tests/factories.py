@@ -64,10 +64,10 @@ def write_roster(tmp_path: Path, rows, name="roster.csv", encoding="utf-8", head
 
 
 def import_rows(scope, user, tmp_path: Path, rows, term: str, *, unit=None, on_error="stop", name="roster.csv"):
-    from suiqian.rosters import services
+    from suiqian.rosters import jobs
 
     path = write_roster(tmp_path, rows, name=name)
-    return services.import_file(scope, user, path, term, unit=unit, on_error=on_error)
+    return jobs.import_file(scope, user, path, term, unit=unit, on_error=on_error)
 
 
 def xlsx_bytes(rows, header=HEADER) -> bytes:

@@ -7,7 +7,7 @@ from collections import Counter
 from django.core.management import call_command
 from stdnum.cn import ric
 
-from suiqian.rosters import services
+from suiqian.rosters import detection, jobs
 from suiqian.rosters.models import DropoutCase, ImportJob, Transfer
 from suiqian.rosters.synthetic import Generator, shanxi_counties
 from suiqian.rosters.terms import Term
@@ -45,7 +45,7 @@ def test_a_bad_rate_spoils_about_that_share_and_the_import_finds_each(operator, 
     path = tmp_path / "bad.csv"
     call_command("roster", "gen", "--rows", "2000", "--term", "2021-fall", "--seed", "3", "--bad-rate", "0.03",
                  "-o", str(path))
-    job = services.import_file(operator, None, path, "2021-fall", on_error="skip")
+    job = jobs.import_file(operator, None, path, "2021-fall", on_error="skip")
     assert 30 <= job.rows_bad <= 90
     assert job.rows_written + job.rows_bad == 2000
 
@@ -60,8 +60,8 @@ def test_detection_finds_what_the_follow_up_term_made_happen(operator, tmp_path,
     graduated = int(said.split("毕业 ")[1].split("，")[0])
     assert graduated == sum(1 for r in read(spring) if r["年级"] == "9")
     for path, term in ((spring, "2021-spring"), (fall, "2021-fall")):
-        assert services.import_file(operator, None, path, term).status == ImportJob.Status.DONE
-    result = services.detect("2021-fall")
+        assert jobs.import_file(operator, None, path, term).status == ImportJob.Status.DONE
+    result = detection.detect("2021-fall")
     assert result.cases_opened == dropped == DropoutCase.objects.count()
     assert result.transfers == moved == Transfer.objects.count()
     assert not DropoutCase.objects.filter(grade=9).exists()
@@ -70,7 +70,7 @@ def test_detection_finds_what_the_follow_up_term_made_happen(operator, tmp_path,
 def test_gbk_output_reads_back(operator, tmp_path):
     path = tmp_path / "gbk.csv"
     call_command("roster", "gen", "--rows", "50", "--term", "2021-fall", "-o", str(path), "--encoding", "gbk")
-    assert services.import_file(operator, None, path, "2021-fall").rows_written == 50
+    assert jobs.import_file(operator, None, path, "2021-fall").rows_written == 50
 
 
 def test_the_generator_is_repeatable():

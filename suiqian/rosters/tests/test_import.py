@@ -15,7 +15,7 @@ from django.db import connection
 from stdnum.cn import ric
 
 from suiqian.accounts.scope import Scope
-from suiqian.rosters import checks, identity, queries, reading, services
+from suiqian.rosters import cases, checks, detection, errors, identity, imports, jobs, queries, reading
 from suiqian.rosters.models import ImportJob, Roster, RosterEntry
 from suiqian.rosters.tests.conftest import unit
 from suiqian.rosters.tests.factories import child, import_rows, roster_text, write_roster
@@ -136,7 +136,7 @@ def test_a_failing_reimport_leaves_the_old_roster_intact(operator, tmp_path, mon
     assert current_ids("140525") == {masked(c) for c in before}
     # A crash half-way, after a first batch was written:
     monkeypatch.setattr(reading, "BLOCK_BYTES", 200)
-    real_complete = services._Import._complete
+    real_complete = imports._Import._complete
     calls = []
 
     def crash_on_second_batch(self, pending):
@@ -145,7 +145,7 @@ def test_a_failing_reimport_leaves_the_old_roster_intact(operator, tmp_path, mon
             raise RuntimeError("disk full")
         return real_complete(self, pending)
 
-    monkeypatch.setattr(services._Import, "_complete", crash_on_second_batch)
+    monkeypatch.setattr(imports._Import, "_complete", crash_on_second_batch)
     with pytest.raises(RuntimeError):
         import_rows(operator, None, tmp_path, [child(n) for n in range(10, 20)], SPRING)
     crashed = ImportJob.objects.latest("pk")
@@ -187,7 +187,7 @@ def test_gbk_bom_xlsx_and_xls_files_give_the_same_roster(operator, tmp_path):
     book.save(str(tmp_path / "roster.xls"))
     expected = {(masked(c), c.name, c.school, c.grade) for c in rows}
     for name in ("gbk.csv", "bom.csv", "crlf.csv", "roster.xlsx", "roster.xls"):
-        job = services.import_file(operator, None, tmp_path / name, SPRING)
+        job = jobs.import_file(operator, None, tmp_path / name, SPRING)
         assert job.status == ImportJob.Status.DONE, (name, job.message)
         got = set(RosterEntry.objects.filter(roster__status=Roster.Status.CURRENT)
                   .values_list("id_masked", "name", "school", "grade"))
@@ -204,13 +204,13 @@ def test_spaces_and_other_date_spellings_are_accepted(operator, tmp_path):
 
 def test_a_file_without_the_required_columns_is_refused_as_a_whole(operator, tmp_path):
     path = write_roster(tmp_path, [], header=("身份证号", "姓名", "性别"))
-    job = services.import_file(operator, None, path, SPRING)
+    job = jobs.import_file(operator, None, path, SPRING)
     assert job.status == ImportJob.Status.FAILED
     assert job.message.startswith("表头缺少列：出生日期、学校名称、学校类型、年级、县区代码、进城务工人员随迁子女")
 
 
 def test_a_bad_term_is_refused(operator, tmp_path):
-    with pytest.raises(services.RosterError, match="学期“2021-autumn”格式不对"):
+    with pytest.raises(errors.RosterError, match="学期“2021-autumn”格式不对"):
         import_rows(operator, None, tmp_path, [child(1)], "2021-autumn")
 
 
@@ -219,8 +219,8 @@ def test_only_the_units_own_filler_may_import(county_user, sibling_county_user, 
 
     viewer = make_user("140525", roles=["viewer"], username="viewer")
     for user, code in ((sibling_county_user, "140525"), (viewer, "140525")):
-        with pytest.raises(services.NotAllowed):
-            services.start_import(Scope.of(user), user, unit(code), SPRING, "stop", None)
+        with pytest.raises(errors.NotAllowed):
+            jobs.start_import(Scope.of(user), user, unit(code), SPRING, "stop", None)
 
 
 # --- the number, checked and hashed ------------------------------------------------------------
@@ -284,9 +284,9 @@ def test_no_plain_id_number_is_left_anywhere_in_the_database(operator, county_us
     fall = [c.next_year() for c in spring[1:6]]
     import_rows(Scope.of(county_user), county_user, tmp_path, spring, SPRING, unit=unit("140525"), on_error="skip")
     import_rows(operator, None, tmp_path, fall, "2021-fall")
-    services.detect("2021-fall")
+    detection.detect("2021-fall")
     case = queries.cases(operator).get()
-    services.change_case_status(Scope.of(county_user), county_user, case, "returned", "已返校")
+    cases.change_case_status(Scope.of(county_user), county_user, case, "returned", "已返校")
     numbers = {c.id for c in spring}
     scanned = 0
     for table, value in _every_value_in_the_database():

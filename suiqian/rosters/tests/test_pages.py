@@ -2,13 +2,12 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import make_user
 from suiqian.reporting import services as reporting
-from suiqian.rosters import services
+from suiqian.rosters import detection, jobs
 from suiqian.rosters.models import CaseStatus, DropoutCase, ImportJob, PersonalDataExport
 from suiqian.rosters.tests.conftest import unit
 from suiqian.rosters.tests.factories import child, import_rows, roster_text, xlsx_bytes
@@ -25,7 +24,7 @@ def zezhou(county_user, tmp_path):
     job = import_rows(scope, county_user, tmp_path, [child(1).next_year(), child(2).next_year(),
                                                      child(4).moved(grade=11)], FALL,
                       unit=unit("140525"), on_error="skip")
-    services.detect(FALL)
+    detection.detect(FALL)
     return {"job": job, "case": DropoutCase.objects.get()}
 
 
@@ -87,7 +86,7 @@ def test_an_upload_is_imported_by_the_worker_and_shows_its_bad_rows_grouped(clie
     assert "<td>学校类型应为 公办、民办 或 政府购买学位</td><td>5</td>" in kinds
     assert "<td>性别应为 男 或 女</td><td>1</td>" in kinds
     assert child(2).id not in page and child(2).id[:6] + "********" + child(2).id[-4:] in page
-    assert not (services._media_path(job.upload)).exists()
+    assert not (jobs.media_path(job.upload)).exists()
     download = client.get(reverse("roster_bad_rows", args=[job.pk]))
     body = b"".join(download.streaming_content).decode("utf-8-sig")
     assert body.splitlines()[1].startswith("3,") and child(2).id not in body
@@ -116,7 +115,7 @@ def test_a_city_upload_that_replaces_county_rosters_asks_first_and_shows_in_thei
     run_tasks()
     job = ImportJob.objects.get(unit__code="140500")
     assert job.status == ImportJob.Status.CONFIRM and job.replaces == [["140525", "泽州县"]]
-    assert services._media_path(job.upload).exists()  # still waiting, sealed
+    assert jobs.media_path(job.upload).exists()  # still waiting, sealed
     page = client.get(reverse("roster_job", args=[job.pk])).content.decode()
     assert "140525 泽州县" in page and "确认替换并导入" in page and "140521" not in page.split("job-confirm")[1].split("</ul>")[0]
 
@@ -124,7 +123,7 @@ def test_a_city_upload_that_replaces_county_rosters_asks_first_and_shows_in_thei
     run_tasks()
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.units == ["140521", "140525"]
-    assert not services._media_path(job.upload).exists()
+    assert not jobs.media_path(job.upload).exists()
     client.force_login(county_user)
     history = client.get(reverse("roster_unit", args=["140525"]) + f"?term={FALL}").content.decode()
     assert f'data-job="{job.pk}"' in history and "晋城市" in history
@@ -140,7 +139,7 @@ def test_a_cancelled_confirmation_imports_nothing_and_removes_the_upload(client,
     job = ImportJob.objects.get(unit__code="140500")
     client.post(reverse("roster_job_cancel", args=[job.pk]))
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.CANCELLED and not services._media_path(job.upload).exists()
+    assert job.status == ImportJob.Status.CANCELLED and not jobs.media_path(job.upload).exists()
     run_tasks()
     assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.CANCELLED
 
@@ -171,7 +170,7 @@ def test_any_term_can_be_chosen_and_a_term_in_the_url_is_honoured(client, county
 
 
 def test_an_upload_over_the_limit_is_refused_before_it_is_read(client, county_user, shanxi, monkeypatch):
-    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(jobs, "MAX_UPLOAD_BYTES", 10)
     client.force_login(county_user)
     response = client.post(reverse("roster_upload", args=["140525"]), {
         "term": FALL, "on_error": "stop", "file": SimpleUploadedFile("a.csv", b"x" * 2_000_000)}, follow=True)
@@ -244,9 +243,9 @@ def test_an_upload_no_worker_ever_took_expires_with_its_sealed_file(client, coun
     client.post(reverse("roster_upload", args=["140525"]), {
         "term": FALL, "on_error": "stop", "file": SimpleUploadedFile("a.csv", roster_text([child(1)]).encode())})
     job = ImportJob.objects.get()
-    assert services._media_path(job.upload).exists()
-    services.recover_interrupted_imports(timezone.now() + dt.timedelta(hours=1))
+    assert jobs.media_path(job.upload).exists()
+    jobs.recover_interrupted_imports(timezone.now() + dt.timedelta(hours=1))
     assert ImportJob.objects.get().status == ImportJob.Status.PENDING  # a busy worker may still take it
-    services.recover_interrupted_imports(timezone.now() + dt.timedelta(days=2))
+    jobs.recover_interrupted_imports(timezone.now() + dt.timedelta(days=2))
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and not services._media_path(job.upload).exists()
+    assert job.status == ImportJob.Status.FAILED and not jobs.media_path(job.upload).exists()

@@ -4,7 +4,7 @@ an old term is detached (archived) and attached again with its data intact; SQLi
 import pytest
 from django.db import connection
 
-from suiqian.rosters import partitions, queries, services
+from suiqian.rosters import detection, jobs, partitions, queries
 from suiqian.rosters.models import Roster, RosterEntry
 from suiqian.rosters.terms import Term
 from suiqian.rosters.tests.conftest import unit
@@ -65,12 +65,12 @@ def test_an_old_term_is_detached_and_attached_again_with_its_data_intact(operato
     assert Roster.objects.get(term=SPRING.code).status == Roster.Status.ARCHIVED
     assert RosterEntry.objects.filter(term=SPRING.code).count() == 0
     # An archived term is not silently re-created.
-    job = services.import_file(operator, None, tmp_path / "roster.csv", SPRING.code, unit=unit("140525"))
+    job = jobs.import_file(operator, None, tmp_path / "roster.csv", SPRING.code, unit=unit("140525"))
     assert job.status == job.Status.FAILED and "已归档" in job.message
 
     partitions.attach(SPRING)
 
     assert entries(SPRING) == spring_before and entries(FALL) == fall_before
     assert Roster.objects.get(term=SPRING.code).status == Roster.Status.CURRENT
-    result = services.detect(FALL.code)
+    result = detection.detect(FALL.code)
     assert result.cases_opened == 2  # children 2 and 3: compared across the re-attached term

@@ -5,8 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.lib.cli import add_scope_argument, scope_from_options, user_from_options
-from suiqian.rosters import partitions, queries, services, synthetic
+from suiqian.accounts.cli import add_scope_argument, scope_from_options, user_from_options
+from suiqian.rosters import detection, exports, jobs, partitions, queries, synthetic
+from suiqian.rosters.errors import RosterError, parse_term
 from suiqian.rosters.models import ImportJob
 from suiqian.rosters.terms import Term, TermError
 
@@ -70,7 +71,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **opts):
         try:
             getattr(self, f"do_{action}")(opts)
-        except services.RosterError as e:
+        except RosterError as e:
             raise CommandError(str(e)) from e
 
     # --- gen -----------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ class Command(BaseCommand):
             self.stderr.write(f"已读取 {job.rows_read} 行，已校验 {job.rows_checked} 行，已写入 {job.rows_written} 行，"
                               f"错误行 {job.rows_bad}（{time.perf_counter() - started:.1f} 秒）")
 
-        job = services.import_file(scope, user, path, opts["term"], unit=unit, on_error=opts["on_error"],
+        job = jobs.import_file(scope, user, path, opts["term"], unit=unit, on_error=opts["on_error"],
                                    progress=progress)
         self._report_bad_rows(job, opts["bad_rows"], scope, user)
         if job.status != ImportJob.Status.DONE:
@@ -128,9 +129,9 @@ class Command(BaseCommand):
             source = Path(settings.MEDIA_ROOT) / job.bad_rows_file
             # Bad rows carry names and masked IDs: a copy outside the platform is an export, checked and audited.
             try:
-                services.record_export(scope, user, job.unit, services.parse_term(job.term), "bad_rows",
+                exports.record_export(scope, user, job.unit, parse_term(job.term), "bad_rows",
                                        job.rows_bad, via="cli")
-            except services.RosterError as e:
+            except RosterError as e:
                 raise CommandError(str(e)) from e
             Path(copy_to).write_bytes(source.read_bytes())
             self.stderr.write(f"错误行清单已写入 {copy_to}")
@@ -155,7 +156,7 @@ class Command(BaseCommand):
 
     # --- recover ------------------------------------------------------------------------------
     def do_recover(self, opts):
-        failed = services.recover_interrupted_imports()
+        failed = jobs.recover_interrupted_imports()
         self.stdout.write(f"已清理 {failed} 个意外中断的导入")
 
     # --- detect --------------------------------------------------------------------------------
@@ -163,7 +164,7 @@ class Command(BaseCommand):
         scope = scope_from_options(opts)
         if not scope.is_system:
             raise CommandError("比对覆盖全平台名册（跨县转学），只能由运维人员运行")
-        result = services.detect(opts["term"])
+        result = detection.detect(opts["term"])
         self.stdout.write(f"{result.term.label}比对完成（{result.seconds:.1f} 秒）：新增疑似辍学 {result.cases_opened} 人，"
                           f"因已在册而结案 {result.cases_closed} 人，平台内转学 {result.transfers} 人")
         for unit in result.missing_units:
@@ -177,7 +178,7 @@ class Command(BaseCommand):
         unit = scope.get_unit(opts["unit"]) if opts["unit"] else (None if scope.is_system else scope.unit)
         qs = queries.cases(scope, term=term, unit=unit, open_only=opts["open"])
         table = queries.cases_table(scope, term, qs, include_transfers=opts["include_transfers"])
-        services.record_export(scope, user, unit, term, "cases", len(table.rows), via="cli")
+        exports.record_export(scope, user, unit, term, "cases", len(table.rows), via="cli")
         if opts["format"] == "xlsx":
             if not opts["output"]:
                 raise CommandError("xlsx 格式需要用 -o 指定输出文件")
