@@ -9,7 +9,7 @@ counties). Then it times, in the same run:
 
 - baseline_groupby: one SQL statement summing the approved county values of the year grouped
   by city and field — the rows every roll-up reads;
-- rollup_all_cities: `rankings.rollups` of every city, in one set-based call;
+- rollup_all_cities: `rollups.rollups` of every city, in one set-based call;
 - attachment1_all_provinces: `rankings.indicator_tables` of every province, in one set-based call;
 
 and prints the two ratios to the baseline (target ≤ 1.5×): the median over rounds of each call's time divided by
@@ -232,7 +232,7 @@ def run_baseline(sql: str) -> list[tuple]:
 def check_rollups(form, cities, sums, rng: random.Random) -> int:
     from suiqian.accounts.scope import Scope
     from suiqian.divisions.models import Division
-    from suiqian.reporting.rankings import rollup, rollups
+    from suiqian.reporting.rollups import rollup, rollups
 
     together = rollups(Scope.system(), form, cities)
     children = defaultdict(int)
@@ -333,7 +333,8 @@ def run(db: str, started: float) -> None:
     from suiqian.accounts.scope import Scope
     from suiqian.divisions.models import Division
     from suiqian.reporting.models import FormDefinition, Indicator, Report
-    from suiqian.reporting.rankings import indicator_tables, rollups
+    from suiqian.reporting.rankings import indicator_tables
+    from suiqian.reporting.rollups import rollups
 
     tag = f"reporting[{db}]"
     t0 = time.perf_counter()

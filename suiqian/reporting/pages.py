@@ -11,7 +11,7 @@ from suiqian.divisions.models import Division
 from .models import FormDefinition, Report
 from .queries import (CheckResult, changes_since_return, check_values, current_values, editable_fields, is_computed,
                       level_of, report_of, second_sources)
-from .rankings import Rollup, rollup
+from .rollups import Rollup, rollup
 
 @dataclass
 class CellView:

@@ -1,6 +1,6 @@
 """Reads of the reporting engine: one unit's values and checks, history, years and indicators with data.
 
-Roll-ups and 附件1 tables are in rankings.py, what a form page shows in pages.py."""
+Roll-ups are in rollups.py, 附件1 tables in rankings.py, what a form page shows in pages.py."""
 
 from __future__ import annotations
 

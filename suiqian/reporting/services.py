@@ -22,11 +22,12 @@ from suiqian.divisions.models import Division
 from suiqian.lib import labels
 from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, read_upload
 
-from . import queries, rankings, review
+from . import queries, review
 from .formspec import FORMS_DIR, FormSpecError, read_form_file
 from .models import DataValue, FormDefinition, Indicator, NationalRatio, PublishedValue, Report, ReportEvent
 from .numbers import CountError, parse_count
 from .queries import percent
+from .rollups import Coverage, rollups
 from .rules import RuleViolation
 
 REFERENCE_DIR = Path(__file__).parent / "data" / "reference"
@@ -286,11 +287,11 @@ def submit_report(scope: Scope, user, report: Report, explanations: dict[str, st
     return report
 
 
-def _rollup_coverage(report: Report) -> rankings.Coverage | None:
+def _rollup_coverage(report: Report) -> Coverage | None:
     """How many units below a city's or province's form include, counting approved reports; None for a county."""
     if report.unit.level == Division.Level.COUNTY:
         return None
-    return rankings.rollups(Scope.system(), report.form, [report.unit])[report.unit.pk].coverage
+    return rollups(Scope.system(), report.form, [report.unit])[report.unit.pk].coverage
 
 
 def _step(report: Report, user, action: str, *, comment: str = "", event_fields: dict | None = None, **fields) -> None:

@@ -16,6 +16,7 @@ from suiqian.notices import services as notices
 from suiqian.notices.models import Requirement
 from suiqian.reporting import queries as reporting_queries
 from suiqian.reporting import rankings as reporting_rankings
+from suiqian.reporting import rollups as reporting_rollups
 from suiqian.reporting import services as reporting
 from suiqian.reporting.models import FormDefinition, Indicator
 
@@ -73,7 +74,7 @@ def test_rollup_and_ranking_at_national_level(country, client):
     form = FormDefinition.objects.get(code="summary-2021")
     approved(form, C, 2, migrant_worker_children_total="1900")  # a city, approved by its province
     approved(form, "110108", 3)  # 海淀区, a district approved by 北京市 directly
-    rollup = reporting_rankings.rollup(SYSTEM, unit(N), form)
+    rollup = reporting_rollups.rollup(SYSTEM, unit(N), form)
     assert rollup.values["migrant_children_total"] == 1000 * 2 + 1000 * 3
     indicator = Indicator.objects.get(code="public_ratio_migrant_workers")
     table = reporting_rankings.indicator_table(SYSTEM, unit(N), 2021, indicator)

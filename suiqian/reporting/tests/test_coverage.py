@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import client_for
 from suiqian.divisions.models import Division
-from suiqian.reporting.rankings import indicator_tables, rollups
+from suiqian.reporting.rankings import indicator_tables
+from suiqian.reporting.rollups import rollups
 
 
 @pytest.fixture
@@ -97,3 +98,4 @@ def test_no_units_asked_gives_no_rollups_and_no_tables(seeded, summary_form):
     assert rollups(Scope.system(), summary_form, []) == {}
     assert rollups(Scope.system(), summary_form, Division.objects.none()) == {}
     assert indicator_tables(Scope.system(), [], 2021) == {}
+    assert indicator_tables(Scope.system(), Division.objects.none(), 2021) == {}

@@ -10,7 +10,8 @@ from suiqian.accounts.scope import Scope
 from suiqian.conftest import client_for, county_values, make_user
 from suiqian.divisions.models import Division
 from suiqian.reporting import services
-from suiqian.reporting.rankings import indicator_table, rollup
+from suiqian.reporting.rankings import indicator_table
+from suiqian.reporting.rollups import rollup
 
 JINCHENG_COUNTIES = ["140502", "140521", "140522", "140524", "140525", "140581"]
 
