@@ -1,0 +1,91 @@
+"""Finding a 身份证号 that a file lists twice, in memory that does not grow with the file.
+
+Each batch's keys (the first 128 bits of the HMAC, as two 64-bit integers, with the row)
+go into one of `BUCKETS` buckets by their top bits; a bucket's buffered keys are spilled to
+a file of its own once they pass `SPILL_ROWS`. When the file has been read, the buckets are
+read back one at a time — a sixty-fourth of the keys — and grouped: every row whose key an
+earlier row has is a duplicate of the first such row. A file of 14 million rows spills
+about 340 MB to disk and holds at most ~5 MB of keys in memory at any time.
+
+128 bits, like the stored hash: two different children never share a key in practice.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+BUCKET_BITS = 6
+BUCKETS = 1 << BUCKET_BITS
+SPILL_ROWS = 20_000  # per bucket: 64 buckets × 20,000 keys × 24 bytes ≈ 30 MB buffered at most
+SCHEMA = {"k1": pl.UInt64, "k2": pl.UInt64, "row": pl.Int64}
+
+
+def key_columns(hex_hash: pl.Expr) -> list[pl.Expr]:
+    """The two 64-bit halves of the first 128 bits of a hex HMAC."""
+    return [hex_hash.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64, strict=False).alias("k1"),
+            hex_hash.str.slice(16, 16).str.to_integer(base=16, dtype=pl.UInt64, strict=False).alias("k2")]
+
+
+class DuplicateFinder:
+    def __init__(self, directory: Path | None = None):
+        self.directory = Path(tempfile.mkdtemp(prefix="roster-keys-", dir=directory))
+        self.buffers: list[list[pl.DataFrame]] = [[] for _ in range(BUCKETS)]
+        self.buffered = [0] * BUCKETS
+        self.files: list[list[Path]] = [[] for _ in range(BUCKETS)]
+        self.set_aside_files: list[Path] = []
+
+    def add(self, keys: pl.DataFrame) -> None:
+        """Keys of usable numbers: k1, k2, row."""
+        if keys.is_empty():
+            return
+        keys = keys.select(list(SCHEMA)).with_columns(bucket=(pl.col("k1") // (1 << (64 - BUCKET_BITS))).cast(pl.Int32))
+        for (bucket,), part in keys.partition_by("bucket", as_dict=True, include_key=False).items():
+            self.buffers[bucket].append(part)
+            self.buffered[bucket] += part.height
+            if self.buffered[bucket] >= SPILL_ROWS:
+                self._spill(bucket)
+
+    def _spill(self, bucket: int) -> None:
+        path = self.directory / f"{bucket}-{len(self.files[bucket])}.arrow"
+        pl.concat(self.buffers[bucket]).write_ipc(path)
+        self.files[bucket].append(path)
+        self.buffers[bucket], self.buffered[bucket] = [], 0
+
+    def duplicates(self) -> pl.DataFrame:
+        """Every row that repeats an earlier row's number: row, duplicate_of (the first row with it)."""
+        found = []
+        for bucket in range(BUCKETS):
+            parts = [pl.read_ipc(path) for path in self.files[bucket]] + self.buffers[bucket]
+            self.buffers[bucket] = []
+            if not parts:
+                continue
+            keys = pl.concat(parts)
+            repeated = (keys.with_columns(first=pl.col("row").min().over("k1", "k2"))
+                        .filter(pl.col("row") != pl.col("first")))
+            if repeated.height:
+                found.append(repeated.select("row", pl.col("first").alias("duplicate_of")))
+        if not found:
+            return pl.DataFrame(schema={"row": pl.Int64, "duplicate_of": pl.Int64})
+        return pl.concat(found).sort("row")
+
+    def set_aside(self, rows: pl.DataFrame) -> None:
+        """Rows that are not written (an import that already fails) but may turn out to repeat a number:
+        what the list of bad rows shows of them (row, masked, name, unit_code), kept on disk."""
+        if rows.is_empty():
+            return
+        path = self.directory / f"aside-{len(self.set_aside_files)}.arrow"
+        rows.write_ipc(path)
+        self.set_aside_files.append(path)
+
+    def set_aside_rows(self, rows: list[int]) -> pl.DataFrame:
+        if not self.set_aside_files or not rows:
+            return pl.DataFrame(schema={"row": pl.Int64, "masked": pl.String, "name": pl.String,
+                                        "unit_code": pl.String})
+        return pl.scan_ipc(self.set_aside_files).filter(pl.col("row").is_in(rows)).collect()
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
