@@ -176,6 +176,7 @@ def check_batch(batch: pl.DataFrame, units: UnitTable) -> CheckedBatch:
     """Every rule but one: a number the file lists twice is found once the whole file is read (`duplicates`)."""
     checked = normalized(batch, units).with_columns(id_hash=identity.hash_expr("id_number"))
     keys = checked.filter(pl.col("id_ok")).select(*duplicates.key_columns(pl.col("id_hash")), "row")
-    bad = spelled_out(checked.filter(~pl.col("ok")))
+    bad = checked.filter(~pl.col("ok"))
+    bad = spelled_out(bad) if bad.height else bad.with_columns(reason=pl.lit(None, pl.String))
     good = checked.select(*GOOD_COLUMNS, "ok").filter(pl.col("ok")).drop("ok")
     return CheckedBatch(good, bad.select("row", "id_number", "name", "unit_code", "reason"), keys)

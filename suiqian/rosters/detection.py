@@ -99,6 +99,7 @@ def detect(term_text: str, *, user=None, run: DetectionRun | None = None) -> Det
         partitions.term_lock(term.previous)
         partitions.term_lock(term)
         _fresh_statistics(term)
+        _enough_memory()
         sql = _DetectionSql(term)
         try:
             sql.find_leavers()
@@ -124,6 +125,14 @@ def detect(term_text: str, *, user=None, run: DetectionRun | None = None) -> Det
     else:
         DetectionRun.objects.filter(pk=run.pk).update(**values)
     return DetectionResult(term, opened, closed, transfers, missing, seconds)
+
+
+def _enough_memory() -> None:
+    """The anti-join hashes the term's (child, county) pairs: ~70 MB for a million children. With the
+    default 4 MB PostgreSQL splits the hash into batches written to disk and read back."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
 def _fresh_statistics(term: Term) -> None:
