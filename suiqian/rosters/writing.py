@@ -24,6 +24,8 @@ COLUMNS = ("id", "term", "roster_id", "id_hash", "id_masked", "name", "sex", "bi
 
 
 ROW_BITS = 32
+FREE_TEXT = ("name", "school")
+CSV_SPECIAL = [",", '"', "\n", "\r"]
 
 
 def entry_id(job_id: int, row: int) -> int:
@@ -77,9 +79,13 @@ class PostgresCopyWriter(EntryWriter):
 
     def prepare(self, frame: pl.DataFrame) -> io.BytesIO:
         data = io.BytesIO()
+        # Looking for a character that needs quoting costs a third of what quoting "as necessary" does.
+        # Only the names are free text: the other columns are digits, dates, 男/女 and the term.
+        plain = not frame.select(pl.any_horizontal(pl.col(c).str.contains_any(CSV_SPECIAL).any()
+                                                   for c in FREE_TEXT)).item()
         (frame.with_columns(pl.concat_str([pl.lit("\\x"), pl.col("id_hash").str.slice(0, 2 * ID_HASH_BYTES)])
                             .alias("id_hash"))
-         .write_csv(data, include_header=False, quote_style="necessary"))
+         .write_csv(data, include_header=False, quote_style="never" if plain else "necessary"))
         return data
 
     def start(self, data: io.BytesIO) -> None:

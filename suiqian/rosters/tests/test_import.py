@@ -18,6 +18,7 @@ from stdnum.cn import ric
 
 from suiqian.accounts.scope import Scope
 from suiqian.rosters import cases, checks, detection, duplicates, errors, identity, imports, jobs, queries, reading
+from suiqian.rosters.columns import HEADER
 from suiqian.rosters.models import ImportJob, Roster, RosterEntry
 from suiqian.rosters.tests.conftest import unit
 from suiqian.rosters.tests.factories import child, import_rows, roster_text, write_roster
@@ -204,6 +205,17 @@ def test_a_stopped_import_lists_duplicates_after_its_first_bad_row_too(operator,
     assert job.rows_written == 0 and not RosterEntry.objects.exists()
     listed = list(csv.reader(io.StringIO((settings.MEDIA_ROOT / job.bad_rows_file).read_text(encoding="utf-8-sig"))))
     assert listed[2] == ["13", masked(child(5)), "重名", "140525", "身份证号与第 6 行重复"]
+
+
+def test_a_school_with_commas_and_quotes_is_stored_as_written(operator, tmp_path):
+    plain, odd = child(1), child(2, school='泽州县"希望",第一小学')
+    path = tmp_path / "quoted.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([HEADER, plain.row(), odd.row()])
+    job = jobs.import_file(operator, None, path, SPRING)
+    assert job.status == ImportJob.Status.DONE, (job.message, job.bad_rows_sample)
+    assert RosterEntry.objects.get(id_masked=masked(odd)).school == '泽州县"希望",第一小学'
+    assert RosterEntry.objects.get(id_masked=masked(plain)).school == plain.school
 
 
 def test_gbk_bom_xlsx_and_xls_files_give_the_same_roster(operator, tmp_path):
