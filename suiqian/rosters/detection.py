@@ -251,10 +251,12 @@ class _DetectionSql:
             f"l.grade, %s, %s, %s FROM rosters_leavers l "
             f"WHERE l.unit_id IN (SELECT r.unit_id FROM {self.roster} r WHERE {self.current('r')}) "
             f"AND NOT EXISTS (SELECT 1 FROM rosters_found f WHERE f.id_hash = l.id_hash) "
-            f"AND NOT EXISTS (SELECT 1 FROM {self.case} k WHERE k.term = %s AND k.id_hash = l.id_hash) "
             f"AND NOT EXISTS (SELECT 1 FROM rosters_leavers l2 WHERE l2.id_hash = l.id_hash "
-            f"AND l2.unit_id < l.unit_id)",
-            [self.term.code, CaseStatus.CHECKING, now, now, self.term.code, self.term.code])
+            f"AND l2.unit_id < l.unit_id) "
+            # A child with a case of this term already (open or closed) keeps it. Not NOT EXISTS over the
+            # cases: planned while the table is empty, that rescans it for every row it grows by (quadratic).
+            f"ON CONFLICT (term, id_hash) DO NOTHING",
+            [self.term.code, CaseStatus.CHECKING, now, now, self.term.code])
         return max(opened, 0)
 
     def drop(self) -> None:
