@@ -3,9 +3,9 @@
 Each batch's keys (128 bits derived from the HMAC, as two 64-bit integers, with the row)
 go into one of `BUCKETS` buckets by their top bits; a bucket's buffered keys are spilled to
 a file of its own once they pass `SPILL_ROWS`. When the file has been read, the buckets are
-read back one at a time — a sixty-fourth of the keys — and grouped: every row whose key an
-earlier row has is a duplicate of the first such row. A file of 14 million rows spills
-about 340 MB to disk and holds at most ~5 MB of keys in memory at any time.
+read back one at a time — a 128th of the keys — and grouped: every row whose key an earlier
+row has is a duplicate of the first such row. A file of 14 million rows spills about 340 MB
+to disk and holds at most ~12 MB of keys in memory while reading, ~3 MB at the end.
 
 128 bits, like the stored hash: two different children never share a key in practice. Only keyed
 hashes reach the disk, never a number.
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import polars as pl
 
-BUCKET_BITS = 6
+BUCKET_BITS = 7
 BUCKETS = 1 << BUCKET_BITS
-SPILL_ROWS = 8_000  # per bucket: 64 buckets × 8,000 keys × 24 bytes ≈ 12 MB buffered at most
+SPILL_ROWS = 4_000  # per bucket: 128 buckets × 4,000 keys × 24 bytes ≈ 12 MB buffered at most
 SCHEMA = {"k1": pl.UInt64, "k2": pl.UInt64, "row": pl.Int64}
 
 
@@ -43,7 +43,8 @@ class DuplicateFinder:
         """Keys of usable numbers: k1, k2, row."""
         if keys.is_empty():
             return
-        keys = keys.select(list(SCHEMA)).with_columns(bucket=(pl.col("k1") // (1 << (64 - BUCKET_BITS))).cast(pl.Int32))
+        bucket = (pl.col("k1") // (1 << (64 - BUCKET_BITS))).cast(pl.Int32)
+        keys = keys.select(list(SCHEMA)).with_columns(bucket=bucket)
         for (bucket,), part in keys.partition_by("bucket", as_dict=True, include_key=False).items():
             self.buffers[bucket].append(part)
             self.buffered[bucket] += part.height
@@ -65,6 +66,11 @@ class DuplicateFinder:
             if not parts:
                 continue
             keys = pl.concat(parts)
+            del parts
+            # Most buckets have no repeated key: find out cheaply before grouping.
+            keys = keys.filter(pl.struct("k1", "k2").is_duplicated())
+            if keys.is_empty():
+                continue
             repeated = (keys.with_columns(first=pl.col("row").min().over("k1", "k2"))
                         .filter(pl.col("row") != pl.col("first")))
             if repeated.height:
