@@ -126,7 +126,7 @@ class _Import:
         allowed = self.units.frame.filter(pl.col("denied").is_null())["unit_id"].to_list()
         rosters = Roster.objects.bulk_create(
             [Roster(term=self.term.code, unit_id=unit_id, job=self.job) for unit_id in allowed])
-        self.unit_codes = {unit_id: code for code, unit_id in self.units.frame.select("unit_code", "unit_id").iter_rows()}
+        self.unit_codes = dict(self.units.frame.select("unit_id", "unit_code").iter_rows())
         self.rosters = {r.unit_id: r for r in rosters}
         self.roster_ids = {r.unit_id: r.pk for r in rosters}
 
@@ -242,7 +242,8 @@ class _Import:
         for _, _, _, roster_id in found:
             self.roster_rows[unit_of[roster_id]] -= 1
         self.job.rows_written -= len(found)
-        written = pl.DataFrame([(row_of(i), masked, name, self.unit_codes[unit_of[roster_id]]) for i, masked, name, roster_id in found],
+        written = pl.DataFrame([(row_of(i), masked, name, self.unit_codes[unit_of[roster_id]])
+                                for i, masked, name, roster_id in found],
                                schema={"row": pl.Int64, "masked": pl.String, "name": pl.String,
                                        "unit_code": pl.String}, orient="row")
         written = pl.concat([written, self.duplicates.set_aside_rows(duplicates["row"].to_list())])

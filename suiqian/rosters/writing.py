@@ -19,8 +19,8 @@ from django.db import connection
 
 from .models import ID_HASH_BYTES, RosterEntry
 
-COLUMNS = ("id", "term", "roster_id", "id_hash", "id_masked", "name", "sex", "birth_date", "school", "school_type", "grade",
-           "migrant_worker")
+COLUMNS = ("id", "term", "roster_id", "id_hash", "id_masked", "name", "sex", "birth_date", "school", "school_type",
+           "grade", "migrant_worker")
 
 
 ROW_BITS = 32
