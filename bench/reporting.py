@@ -9,8 +9,8 @@ counties). Then it times, in the same run:
 
 - baseline_groupby: one SQL statement summing the approved county values of the year grouped
   by city and field — the rows every roll-up reads;
-- rollup_all_cities: `queries.rollups` of every city, in one set-based call;
-- attachment1_all_provinces: `queries.indicator_tables` of every province, in one set-based call;
+- rollup_all_cities: `rankings.rollups` of every city, in one set-based call;
+- attachment1_all_provinces: `rankings.indicator_tables` of every province, in one set-based call;
 
 and prints the two ratios to the baseline (target ≤ 1.5×) and the queries a call issues for one unit and for
 all of them (the same number: constant, whatever the number of units). Generation is
@@ -161,7 +161,7 @@ def create_reports(rng: random.Random, forms: dict, cities: list, counties: list
         reviewed = rng.randint(0, len(below))
         for year in YEARS:
             values = {f: sum(s[year][f] for s in below) for f in COUNTY_FIELDS}
-            values.update(county_total=len(below), rules_reviewed=reviewed, rules_unreviewed=len(below) - reviewed)
+            values.update(county_total=len(below), enrollment_rules_reviewed=reviewed, enrollment_rules_unreviewed=len(below) - reviewed)
             entries.append((Report(form=forms[year], unit=city, year=year, status=approved, version=3,
                                    submitted_at=datetime(year, 9, 29, tzinfo=UTC),
                                    decided_at=datetime(year, 9, 30, tzinfo=UTC)), values))
@@ -176,7 +176,11 @@ def create_reports(rng: random.Random, forms: dict, cities: list, counties: list
 def generate(db: str) -> dict:
     from django.db import connection, transaction
 
-    from suiqian.reporting.services import REFERENCE_DIR, load_indicators, load_national_ratios
+    from suiqian.reporting.services import (
+        REFERENCE_DIR,
+        load_indicators,
+        load_national_ratios,
+    )
 
     rng = random.Random(SEED)
     with transaction.atomic():
@@ -225,7 +229,7 @@ def run_baseline(sql: str) -> list[tuple]:
 def check_rollups(form, cities, sums, rng: random.Random) -> int:
     from suiqian.accounts.scope import Scope
     from suiqian.divisions.models import Division
-    from suiqian.reporting.queries import rollup, rollups
+    from suiqian.reporting.rankings import rollup, rollups
 
     together = rollups(Scope.system(), form, cities)
     children = defaultdict(int)
@@ -252,7 +256,7 @@ def check_rollups(form, cities, sums, rng: random.Random) -> int:
 
 def check_tables(provinces, indicator, sums, city_reports: set[int], rng: random.Random) -> int:
     from suiqian.accounts.scope import Scope
-    from suiqian.reporting.queries import indicator_table, indicator_tables
+    from suiqian.reporting.rankings import indicator_table, indicator_tables
 
     together = indicator_tables(Scope.system(), provinces, YEAR, indicator)
     sample = rng.sample(provinces, 3)
@@ -310,7 +314,7 @@ def run(db: str, started: float) -> None:
     from suiqian.accounts.scope import Scope
     from suiqian.divisions.models import Division
     from suiqian.reporting.models import FormDefinition, Indicator, Report
-    from suiqian.reporting.queries import indicator_tables, rollups
+    from suiqian.reporting.rankings import indicator_tables, rollups
 
     tag = f"reporting[{db}]"
     t0 = time.perf_counter()

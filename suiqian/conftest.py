@@ -13,6 +13,11 @@ from suiqian.accounts.models import Role
 from suiqian.accounts.services import create_or_update_user
 from suiqian.divisions.models import Division
 from suiqian.divisions.services import load_national_root, load_province
+from suiqian.notices.models import Notice
+from suiqian.portal.seed import load_seed_notices
+from suiqian.reporting.models import FormDefinition
+from suiqian.reporting.services import load_all_forms, load_reference_data
+from suiqian.supervision.services import load_key_lists
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 PASSWORD = "test-pass-8831"
@@ -67,9 +72,6 @@ def other_city_user(shanxi):
 
 @pytest.fixture
 def seeded(shanxi):
-    from suiqian.reporting.services import load_all_forms, load_reference_data
-    from suiqian.supervision.services import load_key_lists
-
     load_all_forms()
     load_reference_data()
     load_key_lists()
@@ -147,9 +149,6 @@ def login(page, live_server, username, password=PASSWORD):
 
 @pytest.fixture
 def summary_form(shanxi):
-    from suiqian.reporting.models import FormDefinition
-    from suiqian.reporting.services import load_all_forms
-
     load_all_forms()
     return FormDefinition.objects.get(code="summary-2021")
 
@@ -195,9 +194,6 @@ def docx_bytes(*paragraphs: str) -> bytes:
 
 @pytest.fixture
 def seeded_notices(seeded, summary_form):
-    from suiqian.notices.models import Notice
-    from suiqian.notices.seed import load_seed_notices
-
     load_seed_notices()
     return {n.wenhao: n for n in Notice.objects.all()}
 

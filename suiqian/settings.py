@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "suiqian.rosters",
     "suiqian.edustats",
     "suiqian.api",
+    "suiqian.portal",
 ]
 
 MIDDLEWARE = [

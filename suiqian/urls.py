@@ -2,20 +2,21 @@ from django.http import HttpResponse
 from django.urls import path
 
 from suiqian.accounts import views as accounts
+from suiqian.accounts.admin import site as admin_site
 from suiqian.api import views as api_views
 from suiqian.api.routes import api
-from suiqian.accounts.admin import site as admin_site
 from suiqian.dashboard import views as dashboard
-from suiqian.divisions import views as divisions
 from suiqian.edustats import views as edustats
+from suiqian.notices import submission_views as submissions
 from suiqian.notices import views as notices
 from suiqian.policies import views as policies
+from suiqian.portal import views as portal
 from suiqian.reporting import views as reporting
 from suiqian.rosters import views as rosters
 from suiqian.supervision import views as supervision
 
 urlpatterns = [
-    path("", dashboard.home, name="home"),
+    path("", portal.home, name="home"),
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/data", dashboard.dashboard_json, name="dashboard_data"),
@@ -28,8 +29,8 @@ urlpatterns = [
     path("account/users/", accounts.user_list, name="user_list"),
     path("account/users/<int:pk>/", accounts.user_page, name="user_page"),
     path("account/users/<int:pk>/unlock", accounts.user_unlock, name="user_unlock"),
-    path("units/", divisions.own_unit, name="own_unit"),
-    path("units/<str:code>/", divisions.unit, name="unit"),
+    path("units/", portal.own_unit, name="own_unit"),
+    path("units/<str:code>/", portal.unit, name="unit"),
     path("stats/enrollment/", reporting.enrollment_table, name="enrollment_table"),
     path("forms/", reporting.form_list, name="form_list"),
     path("forms/<str:code>/template.xlsx", reporting.form_template, name="form_template"),
@@ -58,20 +59,20 @@ urlpatterns = [
     path("requirements/<int:requirement_id>/extend", notices.grant_extension, name="grant_extension"),
     path("requirements/<int:requirement_id>/extension-request", notices.extension_request, name="extension_request"),
     path("extension-requests/<int:pk>/decide", notices.extension_decide, name="extension_decide"),
-    path("requirements/<int:requirement_id>/<str:unit_code>/", notices.submission_page, name="submission_page"),
-    path("requirements/<int:requirement_id>/<str:unit_code>/upload", notices.submission_upload,
+    path("requirements/<int:requirement_id>/<str:unit_code>/", submissions.submission_page, name="submission_page"),
+    path("requirements/<int:requirement_id>/<str:unit_code>/upload", submissions.submission_upload,
          name="submission_upload"),
-    path("requirements/<int:requirement_id>/<str:unit_code>/package", notices.submission_package,
+    path("requirements/<int:requirement_id>/<str:unit_code>/package", submissions.submission_package,
          name="submission_package"),
-    path("requirements/<int:requirement_id>/<str:unit_code>/review", notices.submission_review,
+    path("requirements/<int:requirement_id>/<str:unit_code>/review", submissions.submission_review,
          name="submission_review"),
-    path("submissions/<int:pk>/download", notices.submission_download, name="submission_download"),
-    path("submissions/<int:pk>/check-progress", notices.submission_check_progress, name="submission_check_progress"),
-    path("submissions/<int:pk>/pages/<int:number>.png", notices.submission_scan_page, name="submission_scan_page"),
-    path("submissions/<int:pk>/recognition", notices.submission_recognition, name="submission_recognition"),
-    path("policies/consistency/<str:code>/", policies.consistency, name="policy_consistency"),
+    path("submissions/<int:pk>/download", submissions.submission_download, name="submission_download"),
+    path("submissions/<int:pk>/check-progress", submissions.submission_check_progress, name="submission_check_progress"),
+    path("submissions/<int:pk>/pages/<int:number>.png", submissions.submission_scan_page, name="submission_scan_page"),
+    path("submissions/<int:pk>/recognition", submissions.submission_recognition, name="submission_recognition"),
+    path("policies/consistency/<str:code>/", submissions.consistency, name="policy_consistency"),
     path("policies/feedback/", policies.feedback_list, name="policy_feedback_list"),
-    path("policies/feedback/<int:submission_id>/", policies.feedback_add, name="policy_feedback_add"),
+    path("policies/feedback/<int:submission_id>/", submissions.feedback_add, name="policy_feedback_add"),
     path("rosters/", rosters.home, name="roster_home"),
     path("rosters/jobs/<int:pk>/", rosters.job_page, name="roster_job"),
     path("rosters/jobs/<int:pk>/progress", rosters.job_progress, name="roster_job_progress"),

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from suiqian.divisions.models import Division
+
 from .models import RoleGrant, User
 from .scope import Scope
 
@@ -69,3 +71,13 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "unit", "password1", "password2")}),)
     readonly_fields = ("last_login", "date_joined")
+
+
+# Divisions sit below accounts and know nothing of the admin site: their page is registered here.
+@admin.register(Division, site=site)
+class DivisionAdmin(ScopedAdmin):
+    list_display = ("code", "name", "kind", "parent", "valid_from", "valid_to")
+    list_filter = ("level", "kind")
+    search_fields = ("code", "name")
+    scope_path_field = "path"
+    readonly_fields = ("path",)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from suiqian.divisions.models import Division
 
@@ -89,6 +90,20 @@ class Scope:
         if unit is None:
             raise OutOfScope("单位不存在或不在您的权限范围内")
         return unit
+
+    def default_unit(self) -> Division:
+        """The unit a page opens on: the user's own; for the operator, the top of the tree
+        (教育部 once the national tree is loaded, else the province)."""
+        if self.unit is not None:
+            return self.unit
+        top = Division.objects.current().filter(parent__isnull=True).order_by("code").first()
+        if top is None:
+            raise OutOfScope("尚未载入行政区划")
+        return top
+
+    def default_year(self, years_with_data: list[int] | tuple[int, ...] = ()) -> int:
+        """The year a page opens on: the latest year with data the user may see, else this year."""
+        return max(years_with_data, default=timezone.localdate().year)
 
     def breadcrumbs(self, unit: Division) -> list[tuple[Division, bool]]:
         """Units from the top down to `unit`, each with whether the user may open it."""

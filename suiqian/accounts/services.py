@@ -8,7 +8,6 @@ from suiqian.divisions.models import Division
 from . import audit
 from .models import Role, RoleGrant, User
 
-DEMO_UNITS = ["140000", "140500", "140525"]
 
 
 @transaction.atomic
@@ -39,13 +38,3 @@ def set_roles(user: User, roles) -> None:
     for role in sorted(added):
         audit.role_granted(user, role)
     user.__dict__.pop("_roles", None)
-
-
-def create_demo_users(password: str) -> list[User]:
-    """One user per demo unit, named by its code, holding all four roles."""
-    users = []
-    for code in DEMO_UNITS:
-        unit = Division.objects.get(code=code, valid_to__isnull=True)
-        users.append(create_or_update_user(code, unit, Role.values, password, validate=False,
-                                           last_name=unit.bureau_name))
-    return users

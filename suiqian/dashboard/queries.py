@@ -10,13 +10,8 @@ from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
 from suiqian.notices.queries import dashboard_completeness
 from suiqian.reporting.models import FormDefinition, Indicator, NationalRatio, PublishedValue, Report
-from suiqian.reporting.queries import (
-    IndicatorRow,
-    IndicatorTable,
-    default_indicator,
-    indicator_table,
-    years_with_data,
-)
+from suiqian.reporting.queries import default_indicator, years_with_data
+from suiqian.reporting.rankings import IndicatorRow, IndicatorTable, indicator_table
 from suiqian.supervision.models import KeySupervisionListing
 
 

@@ -6,31 +6,20 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
-from suiqian.edustats.queries import attention as statistics_attention
 from suiqian.lib.http import refuse, table_download
-from suiqian.notices.queries import attention as notice_attention
 from suiqian.notices.queries import dashboard_completeness
-from suiqian.reporting.queries import YearError, attention, indicator_table, requested_year, years_with_data
+from suiqian.reporting.queries import YearError, requested_year, years_with_data
+from suiqian.reporting.rankings import indicator_table
 
 from .queries import dashboard_data, trend_table
 
-@login_required
-def home(request):
-    scope = Scope.of(request.user)
-    items = [{"text": item["text"], "url": reverse("form_page", args=[item["form"].code, item["unit"].code])}
-             for item in attention(scope)]
-    items += notice_attention(scope)
-    items += statistics_attention(scope)
-    return render(request, "dashboard/home.html", {"unit": request.user.unit, "attention": items})
-
 
 def _unit_and_year(request, scope: Scope) -> tuple[Division, int]:
-    year = requested_year(scope, request.GET.get("year"), 2020)
-    code = request.GET.get("unit") or (scope.unit.code if scope.unit else "140000")
+    year = requested_year(scope, request.GET.get("year"))
+    code = request.GET.get("unit") or scope.default_unit().code
     return scope.get_unit(code, year), year
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from suiqian.accounts.cli import add_scope_argument, scope_from_options, user_from_options, write_table
 from suiqian.divisions.models import Division
-from suiqian.lib.cli import add_scope_argument, scope_from_options, user_from_options, write_table
 
 from . import queries, services
 from .workbook import render_template
@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
     template = actions.add_parser("template", help="导入模板：本省每个县级单位一行（区划代码、名称），数字列为空")
     template.add_argument("-o", "--output", required=True)
     template.add_argument("--year", type=int, help="按该年的区划（默认：现行区划）")
-    template.add_argument("--province", default="140000", help="省级单位代码（默认 140000）")
+    template.add_argument("--province", help="省级单位代码（默认：本单位；运维人员为区划树的顶层）")
     add_scope_argument(template)
     imp = actions.add_parser("import", help="导入填好的模板（.xlsx/.xls）；任何错误都逐格列出，不保存任何数据")
     imp.add_argument("file")
@@ -38,7 +38,7 @@ def handle(command, opts) -> None:
 
 def _template(command, opts) -> None:
     scope = scope_from_options(opts)
-    province = scope.get_unit(opts["province"], opts["year"])
+    province = scope.get_unit(opts["province"] or scope.default_unit().code, opts["year"])
     qs = Division.objects.under(province).filter(level=Division.Level.COUNTY)
     qs = qs.existing_in(opts["year"]) if opts["year"] else qs.current()
     units = [u for u in qs.select_related("parent").order_by("code") if scope.sees(u)]
@@ -51,10 +51,8 @@ def _import(command, opts) -> None:
     path = Path(opts["file"])
     if not path.is_file():
         raise CommandError(f"文件不存在：{path}")
-    if path.stat().st_size > services.MAX_UPLOAD_BYTES:
-        raise CommandError("文件超过 10 MB")
     try:
-        saved = services.import_table(scope, user, opts["year"], path.read_bytes(), path.name)
+        saved = services.import_table(scope, user, opts["year"], path, path.name)
     except services.ImportFailed as e:
         lines = [f"{p.sheet}!{p.cell}\t{p.field}\t{p.message}" for p in e.problems]
         raise CommandError(f"{e}：\n" + "\n".join(lines)) from e

@@ -11,6 +11,7 @@ from django.urls import reverse
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
+from suiqian.lib.todo import ToDo
 from suiqian.reporting import rules as rule_engine
 from suiqian.reporting.models import FormDefinition, Report
 from suiqian.reporting.queries import current_values, fields_of
@@ -317,7 +318,7 @@ def against_form(unit: Division, year: int) -> AgainstForm | None:
     return AgainstForm(form, rows)
 
 
-def attention(scope: Scope) -> list[dict]:
+def attention(scope: Scope) -> list[ToDo]:
     """The home page's to-do items: the county's own figures to fill or fix, the counties' to review."""
     year = latest_year()
     if scope.is_system or year is None:
@@ -329,13 +330,13 @@ def attention(scope: Scope) -> list[dict]:
         if record is None or record.is_editable:
             state = "未填报" if record is None else record.get_status_display()
             reason = f"：{record.return_reason}" if record and record.status == EduStatistics.Status.RETURNED else ""
-            items.append({"text": f"填报 {year} 年教育事业统计（{state}{reason}）",
-                          "url": reverse("edustats_unit", args=[unit.code]) + f"?year={year}"})
+            items.append(ToDo(f"填报 {year} 年教育事业统计（{state}{reason}）",
+                              reverse("edustats_unit", args=[unit.code]) + f"?year={year}"))
     for record in EduStatistics.objects.filter(unit__parent=unit, year=year, status=EduStatistics.Status.SUBMITTED
                                                ).select_related("unit").order_by("unit__code"):
         if scope.may_review(record.unit):
-            items.append({"text": f"审核{record.unit.name}上报的 {year} 年教育事业统计",
-                          "url": reverse("edustats_unit", args=[record.unit.code]) + f"?year={year}"})
+            items.append(ToDo(f"审核{record.unit.name}上报的 {year} 年教育事业统计",
+                              reverse("edustats_unit", args=[record.unit.code]) + f"?year={year}"))
     return items
 
 

@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
 from openpyxl.utils import get_column_letter
 
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
-from suiqian.reporting import excel
+from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, read_upload
+from suiqian.reporting import excel_import, review
 from suiqian.reporting import rules as rule_engine
 from suiqian.reporting.numbers import CountError, parse_count
 from suiqian.reporting.services import (ImportFailed, ImportProblem, InputErrors, Locked, NotAllowed, ReportError,
@@ -29,7 +29,6 @@ from .models import EduStatistics, EduStatisticsEvent, EduStatisticsValue
 # The form's errors are this module's too: views and commands catch one family, with the same messages' shape.
 __all__ = ["ImportFailed", "InputErrors", "Locked", "NotAllowed", "ReportError", "RulesFailed", "Stale"]
 
-MAX_UPLOAD_BYTES = excel.MAX_UPLOAD_BYTES
 MAX_TABLE_ROWS = 5000  # the country has about 2,850 county-level units
 MAX_TABLE_COLUMNS = 60
 CODE_HEADING = "区划代码"
@@ -52,7 +51,7 @@ def parse_inputs(raw: dict) -> tuple[dict[str, int | None], dict[str, str]]:
     return values, errors
 
 
-def rule_errors(values: dict[str, int | None]) -> list[rule_engine.Finding]:
+def rule_errors(values: dict[str, int | None]) -> list[rule_engine.RuleViolation]:
     return [f for f in rule_engine.evaluate(figures(), values) if f.severity == "error"]
 
 
@@ -119,27 +118,6 @@ def save_figures(scope: Scope, user, unit: Division, year: int, raw: dict, *, ex
 
 # --- the workflow --------------------------------------------------------------------------
 
-def _transition(record: EduStatistics, user, action: str, to_status: str, *, comment: str = "", **fields) -> None:
-    from_status, now = record.status, timezone.now()
-    record.status = to_status
-    record.version += 1
-    if action == Action.SUBMIT:
-        record.submitted_at, record.submitted_by = now, user
-    else:
-        record.decided_at, record.decided_by = now, user
-    for key, value in fields.items():
-        setattr(record, key, value)
-    record.save()
-    EduStatisticsEvent.objects.create(record=record, user=user, action=action, from_status=from_status,
-                                      to_status=to_status, comment=comment)
-    audit.record(_AUDIT_OF_ACTION[action], user=user, unit=record.unit, target=f"{record.year}年{TARGET}",
-                 detail={"from": from_status, "to": to_status, "comment": comment})
-
-
-_AUDIT_OF_ACTION = {Action.SUBMIT: audit.Action.SUBMITTED, Action.APPROVE: audit.Action.APPROVED,
-                    Action.RETURN: audit.Action.RETURNED, Action.UNLOCK: audit.Action.UNLOCKED}
-
-
 @transaction.atomic
 def submit(scope: Scope, user, record: EduStatistics) -> EduStatistics:
     """上报: every figure filled and no rule broken."""
@@ -156,44 +134,39 @@ def submit(scope: Scope, user, record: EduStatistics) -> EduStatistics:
     errors = rule_errors(values)
     if errors:
         raise RulesFailed(errors, "有错误未改正，不能上报：" + "；".join(f.message for f in errors))
-    _transition(record, user, Action.SUBMIT, Status.SUBMITTED)
+    _step(record, user, Action.SUBMIT)
     return record
 
 
-def _lock_for_review(scope: Scope, record: EduStatistics, expected: str) -> EduStatistics:
+def _step(record: EduStatistics, user, action: str, reason: str = "") -> None:
+    to_status = review.next_status(record.status, record.get_status_display(), action, what="该统计", error=Locked)
+    review.record_step(record, user, action, to_status, target=f"{record.year}年{TARGET}", comment=reason,
+                       **({"return_reason": reason} if action != Action.SUBMIT else {}))
+
+
+def _review(scope: Scope, user, record: EduStatistics, action: str, reason: str = "") -> EduStatistics:
+    """审核通过, 退回 or 解锁 by the reviewer of the unit above, under the row lock."""
+    reason = review.reason_for(action, reason, ReportError)
     if not scope.may_review(record.unit):
         raise NotAllowed("只有上级单位的审核员可以审核该统计")
     record = EduStatistics.objects.select_for_update().select_related("unit").get(pk=record.pk)
-    if record.status != expected:
-        raise Locked(f"该统计当前状态为“{record.get_status_display()}”，不能执行此操作（可能已被他人处理）")
+    _step(record, user, action, reason)
     return record
 
 
 @transaction.atomic
 def approve(scope: Scope, user, record: EduStatistics) -> EduStatistics:
-    record = _lock_for_review(scope, record, Status.SUBMITTED)
-    _transition(record, user, Action.APPROVE, Status.APPROVED, return_reason="")
-    return record
+    return _review(scope, user, record, Action.APPROVE)
 
 
 @transaction.atomic
 def return_(scope: Scope, user, record: EduStatistics, reason: str) -> EduStatistics:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError("退回必须填写原因")
-    record = _lock_for_review(scope, record, Status.SUBMITTED)
-    _transition(record, user, Action.RETURN, Status.RETURNED, comment=reason, return_reason=reason)
-    return record
+    return _review(scope, user, record, Action.RETURN, reason)
 
 
 @transaction.atomic
 def unlock(scope: Scope, user, record: EduStatistics, reason: str) -> EduStatistics:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError("解锁必须填写原因")
-    record = _lock_for_review(scope, record, Status.APPROVED)
-    _transition(record, user, Action.UNLOCK, Status.RETURNED, comment=reason, return_reason=reason)
-    return record
+    return _review(scope, user, record, Action.UNLOCK, reason)
 
 
 # --- importing a table of counties -----------------------------------------------------------
@@ -209,7 +182,7 @@ def _heading(value) -> str:
     return re.sub(r"\s+", "", str(value or ""))
 
 
-def _columns(grid: excel.SheetGrid, problems: list[ImportProblem]) -> dict[str, int]:
+def _columns(grid: excel_import.SheetGrid, problems: list[ImportProblem]) -> dict[str, int]:
     """Heading → column index, for the code column and every figure; missing ones become problems."""
     header = [_heading(v) for v in (grid.rows[0] if grid.rows else [])]
     wanted = {CODE_HEADING: CODE_HEADING, **{f.code: _heading(f.label) for f in figures().fields}}
@@ -228,11 +201,11 @@ def _code_text(value) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _cell(grid: excel.SheetGrid, row: int, col: int) -> str:
+def _cell(grid: excel_import.SheetGrid, row: int, col: int) -> str:
     return f"{get_column_letter(col + 1)}{row}"
 
 
-def _read_rows(scope: Scope, year: int, grid: excel.SheetGrid, columns: dict[str, int],
+def _read_rows(scope: Scope, year: int, grid: excel_import.SheetGrid, columns: dict[str, int],
                problems: list[ImportProblem]) -> list[_Row]:
     counties = {d.code: d for d in Division.objects.existing_in(year).filter(level=Division.Level.COUNTY)
                 .order_by("valid_to")}  # a current unit wins over a former one with the same code
@@ -288,7 +261,7 @@ def _read_rows(scope: Scope, year: int, grid: excel.SheetGrid, columns: dict[str
     return out
 
 
-def _refuse_locked(rows: list[_Row], year: int, grid: excel.SheetGrid, columns: dict[str, int],
+def _refuse_locked(rows: list[_Row], year: int, grid: excel_import.SheetGrid, columns: dict[str, int],
                    problems: list[ImportProblem]) -> list[_Row]:
     """A locked record may appear unchanged (the same table re-imported); a change to it is refused."""
     records = {r.unit_id: r for r in EduStatistics.objects.filter(unit__in=[row.unit for row in rows], year=year)
@@ -308,14 +281,17 @@ def _refuse_locked(rows: list[_Row], year: int, grid: excel.SheetGrid, columns: 
     return changed
 
 
-def import_table(scope: Scope, user, year: int, data: bytes, filename: str) -> list[EduStatistics]:
-    """Read a filled template (one row per county), check every cell, and save all or nothing."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ReportError("文件超过 10 MB，请检查是否选错了文件")
+def import_table(scope: Scope, user, year: int, upload, filename: str) -> list[EduStatistics]:
+    """Read a filled template (an upload, a path or bytes; one row per county), check every cell, and save all
+    or nothing."""
     try:
-        grid = excel.read_table_workbook_within_limits(data, filename, max_rows=MAX_TABLE_ROWS + 1,
+        data = read_upload(upload, FORM_WORKBOOK)
+    except DocumentTypeError as e:
+        raise ReportError(str(e)) from e
+    try:
+        grid = excel_import.read_table_workbook_within_limits(data, filename, max_rows=MAX_TABLE_ROWS + 1,
                                                        max_cols=MAX_TABLE_COLUMNS)
-    except excel.WorkbookError as e:
+    except excel_import.WorkbookError as e:
         raise ReportError(str(e)) from e
     problems: list[ImportProblem] = []
     columns = _columns(grid, problems)

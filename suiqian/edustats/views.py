@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -31,7 +32,7 @@ def _scope_unit_year(request, code):
 @login_required
 def home(request):
     scope = Scope.of(request.user)
-    return redirect("edustats_unit", "140000" if scope.is_system else scope.unit.code)
+    return redirect("edustats_unit", scope.default_unit().code)
 
 
 @login_required
@@ -73,7 +74,7 @@ def _act(request, code, action, success):
         messages.error(request, str(e))
     else:
         messages.success(request, success)
-    return redirect(f"/edustats/{unit.code}/?year={year}")
+    return redirect(reverse("edustats_unit", args=[unit.code]) + f"?year={year}")
 
 
 def _version(request):
@@ -131,9 +132,7 @@ def import_(request, code):
         upload = request.FILES.get("file")
         if upload is None:
             raise services.ReportError("请选择要上传的 Excel 文件")
-        if upload.size > services.MAX_UPLOAD_BYTES:
-            raise services.ReportError("文件超过 10 MB，请检查是否选错了文件")
-        saved = services.import_table(scope, request.user, year, upload.read(), upload.name)
+        saved = services.import_table(scope, request.user, year, upload, upload.name)
         messages.info(request, f"已从 {upload.name} 导入 {len(saved)} 个单位（其余与已有数据相同）")
     return _act(request, code, run, "导入完成，已保存为草稿")
 

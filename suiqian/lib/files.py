@@ -68,6 +68,23 @@ ROSTER_WORKBOOK = Limits(max_bytes=200 * MiB, max_unzipped=1536 * MiB, max_ratio
 
 # --- checks ------------------------------------------------------------------------------
 
+def upload_size(upload) -> int:
+    if isinstance(upload, (bytes, bytearray)):
+        return len(upload)
+    return upload.stat().st_size if isinstance(upload, Path) else upload.size
+
+
+def read_upload(upload, limits: Limits, what: str = "文件") -> bytes:
+    """The bytes of an upload — a Django UploadedFile from a page or the API, a file named on the command line,
+    or bytes — refused past the kind's size before anything is read. Services call this, so the limit holds for
+    every caller."""
+    if upload_size(upload) > limits.max_bytes:
+        raise LimitExceeded(f"{what}超过 {limits.max_bytes // MiB} MB，请检查是否选错了文件")
+    if isinstance(upload, (bytes, bytearray)):
+        return bytes(upload)
+    return upload.read_bytes() if isinstance(upload, Path) else upload.read()
+
+
 def check_limits(source: bytes | str | Path, limits: Limits) -> str:
     """The content kind ('zip', 'pdf', 'ole', 'other') after refusing what exceeds `limits`."""
     data = source if isinstance(source, bytes) else None

@@ -10,7 +10,6 @@ from .models import Requirement
 from .services import NoticeError, RequirementSpec
 
 MAX_REQUIREMENT_ROWS = 6
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
 def requirement_kinds() -> list[tuple[str, str]]:
@@ -53,13 +52,9 @@ def parse_contacts(post) -> list[dict]:
              "email": post.get(f"contact-{i}-email", "")} for i in range(3)]
 
 
-def read_attachments(files) -> list[tuple[str, bytes]]:
-    out = []
-    for upload in files.getlist("attachments"):
-        if upload.size > MAX_ATTACHMENT_BYTES:
-            raise NoticeError(f"附件 {upload.name} 超过 20 MB")
-        out.append((upload.name, upload.read()))
-    return out
+def attachments_of(files) -> list[tuple[str, object]]:
+    """The uploaded attachments as (name, upload): the service checks and reads them."""
+    return [(upload.name, upload) for upload in files.getlist("attachments")]
 
 
 # --- what the notice form shows: blank, from a draft, or back from a refused post ------------------

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.http import Http404
+from django.urls import reverse
 
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
-from suiqian.policies.checker import Finding
-from suiqian.policies.extraction import ExtractionError, extract_paragraphs
-from suiqian.policies.highlight import highlight
+from suiqian.lib.todo import ToDo
 from suiqian.reporting.models import Report, ReportEvent
 
 from .models import DocumentSubmission, Extension, ExtensionRequest, InboxMessage, Notice, NoticeTarget, Requirement
@@ -160,7 +158,7 @@ class UnitStatus:
         return "逾期未报" if self.overdue else "未到期"
 
 
-def _document_status(requirement: Requirement, units: list[Division]) -> dict[int, tuple]:
+def document_status(requirement: Requirement, units: list[Division]) -> dict[int, tuple]:
     rows = DocumentSubmission.objects.filter(requirement=requirement, unit__in=units).order_by("unit_id", "version")
     out: dict[int, tuple] = {}
     for s in rows:
@@ -190,7 +188,7 @@ def board(requirement: Requirement, today: dt.date | None = None, scope: Scope |
     today = today or today_in_china()
     units = [u for u in expected_units(requirement) if scope is None or scope.sees(u)]
     extensions = {e.unit_id: e for e in requirement.extensions.filter(unit__in=units)}
-    found = (_form_status if requirement.kind == Requirement.Kind.FORM else _document_status)(requirement, units)
+    found = (_form_status if requirement.kind == Requirement.Kind.FORM else document_status)(requirement, units)
     rows = []
     for unit in units:
         first, latest, status = found.get(unit.pk, (None, None, "missing"))
@@ -279,120 +277,6 @@ def open_items(today: dt.date, window_days: int) -> list[OpenItem]:
     return items
 
 
-# --- 实施细则 ------------------------------------------------------------------------------------
-
-@dataclass
-class PackageEntry:
-    unit: Division
-    submission: DocumentSubmission | None
-
-
-@dataclass
-class RulesPackage:
-    requirement: Requirement
-    unit: Division
-    counties: list[PackageEntry] = field(default_factory=list)
-
-
-def rules_package(requirement: Requirement, unit: Division) -> RulesPackage:
-    """For a city: each county's current 实施细则 under the requirement the city forwarded, with its decision."""
-    forwarded = Requirement.objects.filter(parent=requirement, notice__issuer=unit).first()
-    package = RulesPackage(requirement, unit)
-    if forwarded is None:
-        return package
-    latest = _document_status(forwarded, expected_units(forwarded))
-    for county in expected_units(forwarded):
-        package.counties.append(PackageEntry(county, latest.get(county.pk, (None, None, None))[1]))
-    return package
-
-
-def reviewed_rules_counts(city: Division, year: int) -> tuple[int, int]:
-    """(reviewed, not reviewed) counties of a city for 实施细则 due in `year` — 附件3 row 1."""
-    counties = list(Division.objects.filter(parent=city).existing_in(year))
-    requirements = Requirement.objects.filter(notice__issuer=city, notice__status=Notice.Status.PUBLISHED,
-                                              document_type=Requirement.DocumentType.ENROLLMENT_RULES,
-                                              due_date__year=year)
-    approved = set()
-    for requirement in requirements:
-        for unit_id, (_, _, status) in _document_status(requirement, counties).items():
-            if status == DocumentSubmission.Status.APPROVED:
-                approved.add(unit_id)
-    reviewed = sum(1 for c in counties if c.pk in approved)
-    return reviewed, len(counties) - reviewed
-
-
-def highlighted(submission: DocumentSubmission):
-    """The document's paragraphs with the policy checker's findings marked, for the review page."""
-    if not submission.findings or submission.content_type not in ("pdf", "docx", "txt") or submission.recognized_pages:
-        return None
-    paragraphs = submission.paragraphs
-    if not paragraphs:  # stored before the text was kept with the submission
-        try:
-            with submission.file.open("rb") as f:
-                paragraphs = extract_paragraphs(f.read(), submission.filename)
-        except (ExtractionError, OSError):
-            return None
-    return highlight(paragraphs, _checker_findings(submission))
-
-
-def _checker_findings(submission: DocumentSubmission) -> list[Finding]:
-    return [Finding.from_dict(f) for f in submission.findings if f.get("code") not in ("UNREADABLE", "UNCHECKED")]
-
-
-@dataclass
-class ScanPage:
-    """One page of a scan on the review page: its image with the findings' words boxed, and the text read."""
-    number: int
-    width: int
-    height: int
-    confidence: float
-    low_quality: bool
-    paragraphs: list  # (paragraph number, highlight segments)
-    boxes: list[tuple[int, int, int, int, str]]  # x, y, width, height, severity
-
-
-def scan_pages(submission: DocumentSubmission) -> list[ScanPage]:
-    """The recognised pages of a scanned submission, the findings marked in the image and in the text."""
-    findings = _checker_findings(submission)
-    pages, number = [], 0
-    for page in submission.recognized_pages:
-        paragraphs, boxes = [], []
-        for paragraph in page["paragraphs"]:
-            number += 1
-            mine = [f for f in findings if f.paragraph == number]
-            paragraphs.append((number, highlight([paragraph["text"]], [_as_first(f) for f in mine])[0]))
-            boxes.extend(_word_boxes(paragraph["words"], mine))
-        pages.append(ScanPage(page["number"], page["width"], page["height"], page["confidence"],
-                              page["low_quality"], paragraphs, boxes))
-    return pages
-
-
-def _as_first(finding: Finding) -> Finding:
-    """The finding renumbered as the only paragraph of a one-paragraph highlight."""
-    return dataclasses.replace(finding, paragraph=1)
-
-
-def _word_boxes(words: list, findings: list[Finding]) -> list[tuple[int, int, int, int, str]]:
-    """Boxes around the words a finding covers; the characters of one line run together into one box."""
-    boxes: list[list] = []
-    for start, end, x0, y0, x1, y1, _conf in words:
-        hit = [f for f in findings if start < f.end and f.start < end]
-        if not hit:
-            continue
-        severity = "error" if any(f.severity == "error" for f in hit) else "warning"
-        last = boxes[-1] if boxes else None
-        if last and last[4] == severity and _same_line(last, y0, y1) and x0 - last[2] < (y1 - y0):
-            last[1], last[2], last[3] = min(last[1], y0), max(last[2], x1), max(last[3], y1)
-        else:
-            boxes.append([x0, y0, x1, y1, severity])
-    return [(x0, y0, x1 - x0, y1 - y0, severity) for x0, y0, x1, y1, severity in boxes]
-
-
-def _same_line(box: list, y0: int, y1: int) -> bool:
-    overlap = min(box[3], y1) - max(box[1], y0)
-    return overlap > 0.5 * min(box[3] - box[1], y1 - y0)
-
-
 def dashboard_completeness(scope: Scope, unit: Division, limit: int = 5) -> list[Completeness]:
     """Completeness of the latest notices issued by `unit` (or, for a county, what it owes)."""
     notices = Notice.objects.filter(issuer=unit, status=Notice.Status.PUBLISHED)[:limit]
@@ -415,15 +299,15 @@ def reporting_lapses(scope: Scope, year: int, today: dt.date | None = None) -> l
     return lapses
 
 
-def attention(scope: Scope, today: dt.date | None = None) -> list[dict]:
+def attention(scope: Scope, today: dt.date | None = None) -> list[ToDo]:
     """What awaits the unit: unread notices, what it still owes (nearest due first), documents to review."""
     if scope.is_system:
         return []
     today = today or today_in_china()
     unit, items = scope.unit, []
     for target in inbox(scope).filter(read_at__isnull=True)[:10]:
-        items.append({"text": f"未读通知：{target.notice.wenhao}《{target.notice.title}》",
-                      "url": f"/notices/{target.notice_id}/"})
+        items.append(ToDo(f"未读通知：{target.notice.wenhao}《{target.notice.title}》",
+                          reverse("notice_detail", args=[target.notice_id])))
     owed = []
     for target in inbox(scope):
         for requirement in requirements_for(target.notice, unit):
@@ -432,14 +316,14 @@ def attention(scope: Scope, today: dt.date | None = None) -> list[dict]:
                 owed.append(row)
     for row in sorted(owed, key=lambda r: r.due_date)[:10]:
         when = "已逾期" if row.due_date < today else "截止"
-        items.append({"text": f"报送“{row.requirement.title}”（{when} {row.due_date:%Y-%m-%d}，{row.status_label}）",
-                      "url": f"/requirements/{row.requirement.pk}/{unit.code}/"})
+        items.append(ToDo(f"报送“{row.requirement.title}”（{when} {row.due_date:%Y-%m-%d}，{row.status_label}）",
+                          reverse("submission_page", args=[row.requirement.pk, unit.code])))
     if scope.may_review_children_of(unit):
         pending = (DocumentSubmission.objects.filter(unit__parent=unit, status=DocumentSubmission.Status.SUBMITTED)
                    .select_related("unit", "requirement").order_by("submitted_at")[:20])
         for s in pending:
-            items.append({"text": f"审核{s.unit.name}报送的“{s.requirement.title}”（第 {s.version} 版）",
-                          "url": f"/requirements/{s.requirement_id}/{s.unit.code}/"})
+            items.append(ToDo(f"审核{s.unit.name}报送的“{s.requirement.title}”（第 {s.version} 版）",
+                              reverse("submission_page", args=[s.requirement_id, s.unit.code])))
     return items
 
 

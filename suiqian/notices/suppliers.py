@@ -2,14 +2,14 @@
 
 from suiqian.reporting.suppliers import register
 
-from .queries import reviewed_rules_counts
+from .enrollment_rules import reviewed_counts
 
 
-@register("rules_review.reviewed")
+@register("enrollment_rules.reviewed")
 def reviewed(unit, year):
-    return reviewed_rules_counts(unit, year)[0]
+    return reviewed_counts(unit, year)[0]
 
 
-@register("rules_review.unreviewed")
+@register("enrollment_rules.unreviewed")
 def unreviewed(unit, year):
-    return reviewed_rules_counts(unit, year)[1]
+    return reviewed_counts(unit, year)[1]

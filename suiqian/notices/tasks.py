@@ -7,7 +7,7 @@ import datetime as dt
 
 from django_tasks import task
 
-from . import services  # services enqueues these tasks too: names are looked up when a task runs
+from . import deadlines
 from .queries import today_in_china
 
 
@@ -15,6 +15,6 @@ from .queries import today_in_china
 def send_reminders_task(day: str | None = None, window_days: int = 3) -> dict:
     """催报 as a task."""
     today = dt.date.fromisoformat(day) if day else today_in_china()
-    run = services.send_reminders(today, window_days=window_days)
+    run = deadlines.send_reminders(today, window_days=window_days)
     return {"date": today.isoformat(), "due_soon": run.due_soon, "overdue": run.overdue,
             "escalations": run.escalations}

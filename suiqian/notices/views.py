@@ -1,22 +1,18 @@
-import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import table_download
-from suiqian.policies import ocr
 
-from . import forms, queries, services
-from .models import DocumentSubmission, ExtensionRequest, NoticeAttachment, Requirement
+from . import deadlines, forms, queries, services
+from .models import ExtensionRequest, NoticeAttachment, Requirement
 
-# The page image beside the recognised text: enough to read, far less than the 300 dpi the OCR reads.
-SCAN_DISPLAY_PIXELS = 1600
 
 @login_required
 def notice_list(request):
@@ -41,7 +37,7 @@ def _save_notice(request, scope, children, save):
     try:
         notice = save(targets=[c for c in children if c.code in chosen],
                       contacts=forms.parse_contacts(request.POST), requirements=forms.parse_requirements(request.POST),
-                      attachments=forms.read_attachments(request.FILES))
+                      attachments=forms.attachments_of(request.FILES))
         if request.POST.get("publish"):
             services.publish_notice(scope, request.user, notice)
             messages.success(request, "通知已发布")
@@ -233,7 +229,7 @@ def grant_extension(request, requirement_id):
     try:
         unit = scope.get_unit(request.POST.get("unit", ""))
         day = forms.parse_date(request.POST.get("due_date"), "延期日期")
-        services.grant_extension(scope, request.user, requirement, unit, day, request.POST.get("reason", ""))
+        deadlines.grant_extension(scope, request.user, requirement, unit, day, request.POST.get("reason", ""))
         messages.success(request, f"已为{unit.name}延期至 {day}")
     except Refused:
         raise
@@ -252,7 +248,7 @@ def extension_request(request, requirement_id):
         raise Http404("该事项不要求本单位报送")
     try:
         day = forms.parse_date(request.POST.get("due_date"), "申请延期的日期")
-        services.request_extension(scope, request.user, requirement, scope.unit, day, request.POST.get("reason", ""))
+        deadlines.request_extension(scope, request.user, requirement, scope.unit, day, request.POST.get("reason", ""))
         messages.success(request, "延期申请已提交，等待发文单位处理")
     except services.NotAllowed as e:
         raise Refused(str(e)) from e
@@ -269,143 +265,13 @@ def extension_decide(request, pk):
     queries.get_notice(scope, ask.requirement.notice_id)
     try:
         grant = request.POST.get("decision") == "grant"
-        services.decide_extension_request(scope, request.user, ask, grant=grant, note=request.POST.get("note", ""))
+        deadlines.decide_extension_request(scope, request.user, ask, grant=grant, note=request.POST.get("note", ""))
         messages.success(request, f"已{'同意' if grant else '不同意'}{ask.unit.name}的延期申请")
     except services.NotAllowed as e:
         raise Refused(str(e)) from e
     except services.NoticeError as e:
         messages.error(request, str(e))
     return redirect("notice_detail", ask.requirement.notice_id)
-
-
-# --- one unit's delivery of one requirement -------------------------------------------------
-
-def _requirement_and_unit(request, requirement_id, unit_code):
-    scope = Scope.of(request.user)
-    requirement = get_object_or_404(Requirement.objects.select_related("notice", "form"), pk=requirement_id)
-    unit = scope.get_unit(unit_code)
-    queries.get_notice(scope, requirement.notice_id)
-    if not queries.is_expected(requirement, unit):
-        raise Http404("该单位不是该事项的报送单位")
-    return scope, requirement, unit
-
-
-@login_required
-def submission_page(request, requirement_id, unit_code):
-    scope, requirement, unit = _requirement_and_unit(request, requirement_id, unit_code)
-    if requirement.kind == Requirement.Kind.FORM:
-        return redirect("form_page", requirement.form.code, unit.code)
-    versions = list(DocumentSubmission.objects.filter(requirement=requirement, unit=unit)
-                    .select_related("submitted_by", "decided_by").order_by("-version"))
-    latest = versions[0] if versions else None
-    row = next((r for r in queries.board(requirement) if r.unit.pk == unit.pk), None)
-    is_package = (requirement.document_type == Requirement.DocumentType.ENROLLMENT_RULES
-                  and Requirement.objects.filter(parent=requirement, notice__issuer=unit).exists())
-    return render(request, "notices/submission.html", {
-        "requirement": requirement, "unit": unit, "versions": versions, "latest": latest, "row": row,
-        "may_upload": scope.may_fill(unit) and not (latest and latest.status == "approved"),
-        "may_review": scope.may_review(unit) and latest is not None and latest.status == "submitted",
-        "package": queries.rules_package(requirement, unit) if is_package else None,
-        "highlighted": queries.highlighted(latest) if latest else None,
-        "scan_pages": queries.scan_pages(latest) if latest and latest.recognized_pages else None})
-
-
-def _submission_action(request, requirement_id, unit_code, action):
-    scope, requirement, unit = _requirement_and_unit(request, requirement_id, unit_code)
-    try:
-        messages.success(request, action(scope, requirement, unit))
-    except Refused:
-        raise
-    except services.NoticeError as e:
-        messages.error(request, str(e))
-    return redirect("submission_page", requirement.pk, unit.code)
-
-
-@login_required
-@require_POST
-def submission_upload(request, requirement_id, unit_code):
-    def upload(scope, requirement, unit):
-        services.require_submitter(scope, unit)  # who may, before what was sent
-        f = request.FILES.get("file")
-        if f is None:
-            raise services.NoticeError("请选择要上传的文件")
-        if f.size > forms.MAX_ATTACHMENT_BYTES:
-            raise services.NoticeError("文件超过 20 MB")
-        s = services.submit_document(scope, request.user, requirement, unit, f.read(), f.name,
-                                     request.POST.get("note", ""))
-        return f"已报送第 {s.version} 版"
-    return _submission_action(request, requirement_id, unit_code, upload)
-
-
-@login_required
-@require_POST
-def submission_package(request, requirement_id, unit_code):
-    def package(scope, requirement, unit):
-        s = services.submit_rules_package(scope, request.user, requirement, unit)
-        return f"已上报实施细则汇总（第 {s.version} 版）"
-    return _submission_action(request, requirement_id, unit_code, package)
-
-
-@login_required
-@require_POST
-def submission_review(request, requirement_id, unit_code):
-    def review(scope, requirement, unit):
-        latest = DocumentSubmission.objects.filter(requirement=requirement, unit=unit).order_by("-version").first()
-        if latest is None:
-            raise services.NoticeError("尚无报送的材料")
-        approve = request.POST.get("decision") == "approve"
-        services.review_document(scope, request.user, latest, approve=approve, reason=request.POST.get("reason", ""))
-        return "已审核通过" if approve else "已退回"
-    return _submission_action(request, requirement_id, unit_code, review)
-
-
-@login_required
-def submission_download(request, pk):
-    submission = _visible_submission(request, pk)
-    return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.filename)
-
-
-def _visible_submission(request, pk) -> DocumentSubmission:
-    scope = Scope.of(request.user)
-    submission = get_object_or_404(DocumentSubmission.objects.select_related("unit", "requirement__notice"), pk=pk)
-    if not scope.sees(submission.unit):  # the unit itself and every unit above it
-        raise Http404
-    return submission
-
-
-@login_required
-def submission_scan_page(request, pk, number):
-    """One page of a scanned submission as a PNG, for the review page beside the text read from it."""
-    submission = _visible_submission(request, pk)
-    if submission.content_type not in ("pdf", "jpg", "png") or not submission.recognized_pages:
-        raise Http404
-    with submission.file.open("rb") as f:
-        data = f.read()
-    try:
-        image = ocr.page_image(data, submission.content_type, number, long_side=SCAN_DISPLAY_PIXELS)
-    except ocr.RecognitionError as e:
-        raise Http404 from e
-    out = io.BytesIO()
-    image.convert("RGB").save(out, format="PNG", optimize=True)
-    return HttpResponse(out.getvalue(), content_type="image/png")
-
-
-@login_required
-def submission_recognition(request, pk):
-    """The recognition status of a scan, polled by the review page until it ends."""
-    submission = _visible_submission(request, pk)
-    if submission.recognition != DocumentSubmission.Recognition.PENDING:
-        response = HttpResponse(status=204)
-        response["HX-Refresh"] = "true"  # the whole page, now with the text and the findings
-        return response
-    return render(request, "notices/_recognition_progress.html", {"latest": submission})
-
-
-@login_required
-def submission_check_progress(request, pk):
-    """Polled by the page while a large document is checked in the background."""
-    submission = _visible_submission(request, pk)
-    return render(request, "notices/_check_progress.html", {"submission": submission})
 
 
 @login_required

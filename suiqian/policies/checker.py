@@ -11,7 +11,9 @@ from .language import (
     about_other_group,
     clause_bounds,
     document_sentences,
+    inline_parts,
     is_alternative,
+    is_claimed_status,
     is_negated,
     is_ranking,
 )
@@ -20,6 +22,9 @@ from .rules import Rule, RuleSet, load_rules
 
 # How far after a duration its subject may come: 近两年的城镇职工养老保险缴费记录.
 FOLLOWING_WINDOW = 12
+LIST_BOUNDARY = re.compile(r"[、；;：:]")
+# A period that qualifies the noun after it: 一年（含一年）以上的务工证.
+MODIFIES_FOLLOWING = re.compile(r"[）)]?(?:[（(][^）)]{0,8}[）)])?(?:以上|及以上|以下)?(?:[（(][^）)]{0,8}[）)])?的")
 
 
 UNCERTAIN_NOTE = "需人工核查：句子像是违反此项规定，但规则无法确定。"
@@ -140,7 +145,8 @@ def _phrase_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
             if not _demanded(sentence, start, end, rule, rules):
                 continue
             # A proof asked for points (独生子女加分需提供……) ranks applicants: a reviewer decides.
-            certain = not is_ranking(sentence.text, start, rules.language)
+            certain = not (is_ranking(sentence.text, start, rules.language)
+                           or is_claimed_status(sentence.text, start, rules.language))
             mentions.append(Mention(rule.code, start, end, certain))
     return mentions
 
@@ -161,6 +167,8 @@ def _demanded(sentence: Sentence, start: int, end: int, rule: Rule, rules: RuleS
         return False
     if rule.unless is not None and rule.unless.search(clause):
         return False
+    if about_other_group(clause, language):
+        return False
     if is_negated(sentence.text, start, end, language):
         return False
     return not (rule.alternatives_exempt and is_alternative(sentence, start, language))
@@ -170,22 +178,34 @@ def _demanded(sentence: Sentence, start: int, end: int, rule: Rule, rules: RuleS
 
 def _duration_mentions(sentence: Sentence, rules: RuleSet) -> list[Mention]:
     duration_rules = {r.anchor: r for r in rules.rules if r.kind == "duration"}
-    mentions = []
+    exceeding = []
     for duration in find_durations(sentence.text):
         anchor = attribute_duration(sentence.text, duration, rules, set(duration_rules))
         anchors = [anchor] + coordinated_anchors(sentence.text, duration, anchor, rules, set(duration_rules))
-        for name in anchors:
-            rule = duration_rules.get(name)
-            if rule is None or duration.months <= rule.max_months:
-                continue
-            start, end = _with_anchor(sentence.text, duration, rules.anchors[name])
-            if is_ranking(sentence.text, duration.start, rules.language):
-                # A period that earns points ranks applicants; whether it also bars them, a reviewer decides.
-                if not is_negated(sentence.text, duration.start, duration.end, rules.language):
-                    mentions.append(Mention(rule.code, start, end, certain=False))
-            elif _demanded(sentence, duration.start, duration.end, rule, rules):
-                mentions.append(Mention(rule.code, start, end))
+        exceeding += [(duration, name) for name in anchors
+                      if name in duration_rules and duration.months > duration_rules[name].max_months]
+    mentions = []
+    for duration, name in exceeding:
+        rule = duration_rules[name]
+        start, end = _with_anchor(sentence.text, duration, rules.anchors[name])
+        if is_ranking(sentence.text, duration.start, rules.language):
+            # A period that earns points ranks applicants; whether it also bars them, a reviewer decides.
+            if not is_negated(sentence.text, duration.start, duration.end, rules.language):
+                mentions.append(Mention(rule.code, start, end, certain=False))
+        elif (_demanded(sentence, duration.start, duration.end, rule, rules)
+              or _every_alternative_exceeds(sentence.text, duration, name, exceeding, rules)):
+            mentions.append(Mention(rule.code, start, end))
     return mentions
+
+
+def _every_alternative_exceeds(text: str, duration: Duration, name: str, exceeding: list, rules: RuleSet) -> bool:
+    """居住两年以上（或居住1年以上，且……）: an alternative that asks too long a period of the same
+    thing is no way out."""
+    split = inline_parts(text, duration.start, rules.language)
+    if split is None or is_negated(text, duration.start, duration.end, rules.language):
+        return False
+    _, others = split
+    return all(any(s <= d.start < e for d, n in exceeding if n == name) for s, e in others)
 
 
 COORDINATION = re.compile(r"^[^，,。；;]{0,10}$")
@@ -231,7 +251,16 @@ def attribute_duration(text: str, duration: Duration, rules: RuleSet, ruled: set
     language = rules.language
     notes = [m.span() for m in language.measure_note.finditer(text)]
     clause_start, clause_end = clause_bounds(text, duration.start, language.clause_separators)
-    nearest = _nearest_before(text, clause_start, duration.start, rules.anchors, notes)
+    nearest, nearest_end = _nearest_before_at(text, clause_start, duration.start, rules.anchors, notes)
+    if nearest and LIST_BOUNDARY.search(text, nearest_end, duration.start):
+        # 居住证、一年以上的务工证: past a list boundary, a period that modifies the item after it
+        # (……以上的务工证) is about that item, not the one named before the boundary.
+        modified = MODIFIES_FOLLOWING.match(text, duration.end)
+        if modified:
+            following = next((name for name, pattern in rules.anchors.items()
+                              if pattern.match(text, modified.end())), None)
+            if following:
+                return following
     if nearest:
         return nearest
     following = _first_after(text, duration.end, min(duration.end + FOLLOWING_WINDOW, clause_end), rules.anchors)
@@ -242,12 +271,17 @@ def attribute_duration(text: str, duration: Duration, rules: RuleSet, ruled: set
 
 
 def _nearest_before(text: str, start: int, end: int, anchors: dict, notes: list[tuple[int, int]]) -> str | None:
+    return _nearest_before_at(text, start, end, anchors, notes)[0]
+
+
+def _nearest_before_at(text: str, start: int, end: int, anchors: dict,
+                       notes: list[tuple[int, int]]) -> tuple[str | None, int]:
     best, best_end = None, -1
     for name, pattern in anchors.items():
         for match in pattern.finditer(text, start, end):
             if match.end() > best_end and not any(s <= match.start() < e for s, e in notes):
                 best, best_end = name, match.end()
-    return best
+    return best, best_end
 
 
 def _first_after(text: str, start: int, end: int, anchors: dict) -> str | None:

@@ -27,6 +27,7 @@ SPLITS = ("train", "dev", "test")
 TEST_SPLIT_SHA256 = {
     "test.yaml": "43ecdb5d02d344e8cecb5eacd5f5105ae5b1ad4051fb893cc4ba9f7fdf928b27",
     "test-2.yaml": "a2ac4593d9af8b9dbd26ca7825684b6be062ac6113d5d84cc095a104396af932",
+    "test-3.yaml": "ae0976202e15b74fad6556348c9e96c3b2d57d8bcf25fd5629a2491eda4fe607",
 }
 SPLIT_FILES = {"train": ("train.yaml",), "dev": ("dev.yaml",), "test": tuple(TEST_SPLIT_SHA256)}
 

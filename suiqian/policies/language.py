@@ -191,6 +191,15 @@ def is_ranking(text: str, pos: int, language: Language) -> bool:
     return opener >= 0 and bool(language.alternatives.ranking.search(text, max(0, opener - 20), opener))
 
 
+def is_claimed_status(text: str, pos: int, language: Language) -> bool:
+    """Whether the clause at `pos`, or the one before it, asks the proof only of families claiming a
+    status (如是独生子女的，提供……)."""
+    spans = clauses(text, language.clause_separators)
+    index = next(i for i, (s, e) in enumerate(spans) if s <= pos <= e)
+    start = spans[max(0, index - 1)][0]
+    return bool(language.alternatives.claimed.search(text, start, spans[index][1]))
+
+
 def item_categories(text: str, alternatives: Alternatives) -> set[str]:
     return {name for name, pattern in alternatives.items.items() if pattern.search(text)}
 
@@ -204,24 +213,32 @@ def is_alternative(sentence: Sentence, start: int, language: Language) -> bool:
     return _inline_alternative(sentence.text, start, language) or _group_alternative(sentence.text, start, language)
 
 
-def _inline_alternative(text: str, pos: int, language: Language) -> bool:
-    """社保满一年或劳动合同或营业执照 — another 或-joined part names a different kind of item."""
-    alternatives = language.alternatives
+def inline_parts(text: str, pos: int, language: Language) -> tuple[tuple[int, int], list[tuple[int, int]]] | None:
+    """The 或-joined part of the clause holding `pos`, and the other parts; None without 或."""
     clause_start, clause_end = clause_bounds(text, pos, language.clause_separators)
-    markers = list(alternatives.inline.finditer(text, clause_start, clause_end))
+    markers = list(language.alternatives.inline.finditer(text, clause_start, clause_end))
     if not markers:
-        return False
+        return None
     edges = [clause_start, *(p for m in markers for p in (m.start(), m.end())), clause_end]
     parts = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
     own = next((p for p in parts if p[0] <= pos <= p[1]), None)
     if own is None:
+        return None
+    return own, [p for p in parts if p != own]
+
+
+def _inline_alternative(text: str, pos: int, language: Language) -> bool:
+    """社保满一年或劳动合同或营业执照 — another 或-joined part names a different kind of item."""
+    alternatives = language.alternatives
+    split = inline_parts(text, pos, language)
+    if split is None:
         return False
+    own, parts = split
     own_segment = _own_segment(text, own[0], own[1], pos)
     own_categories = item_categories(own_segment, alternatives)
     others = set()
     for part in parts:
-        if part != own:
-            others |= item_categories(text[part[0]:part[1]], alternatives)
+        others |= item_categories(text[part[0]:part[1]], alternatives)
     return bool(others - own_categories)
 
 

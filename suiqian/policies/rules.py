@@ -19,7 +19,7 @@ KIND_KEYS = {
     "property_only": ({"excluded", "property", "rental", "conditional"}, set()),
 }
 NEGATION_KEYS = ("before", "after", "next_clause", "sentence", "scope_breakers", "exception")
-ALTERNATIVE_KEYS = ("inline", "priority", "other_group", "migrant", "ranking", "scoring", "group", "cumulative_start", "header_alternative", "header_cumulative",
+ALTERNATIVE_KEYS = ("inline", "priority", "other_group", "migrant", "ranking", "scoring", "claimed", "group", "cumulative_start", "header_alternative", "header_cumulative",
                     "enumerator", "items")
 CODE_FORMAT = re.compile(r"[A-Z][A-Z0-9_]*")
 
@@ -46,6 +46,7 @@ class Alternatives:
     migrant: re.Pattern
     ranking: re.Pattern
     scoring: re.Pattern
+    claimed: re.Pattern
     group: re.Pattern
     cumulative_start: re.Pattern
     header_alternative: re.Pattern

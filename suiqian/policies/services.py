@@ -6,7 +6,6 @@ from django.db import transaction
 
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
-from suiqian.notices.models import DocumentSubmission, Requirement
 
 from .models import MAX_SENTENCE, FindingFeedback
 from .rules import load_rules
@@ -21,13 +20,14 @@ class NotAllowed(Refused, FeedbackError):
 
 
 @transaction.atomic
-def record_feedback(scope: Scope, user, submission: DocumentSubmission, *, kind: str, code: str, sentence: str,
+def record_feedback(scope: Scope, user, submission, *, kind: str, code: str, sentence: str,
                     paragraph: int | None = None, note: str = "") -> FindingFeedback:
-    """A reviewer of the county marks a finding as wrong, or adds one the checker missed."""
+    """A reviewer of the county marks a finding as wrong, or adds one the checker missed.
+
+    `submission` is a 实施细则 submission (notices.DocumentSubmission): notices, which sits above this
+    app, checks that before calling here."""
     if not scope.may_review(submission.unit):
         raise NotAllowed("只有上级单位的审核员可以对审查结果提出反馈")
-    if submission.requirement.document_type != Requirement.DocumentType.ENROLLMENT_RULES:
-        raise FeedbackError("只有实施细则的自动审查结果可以反馈")
     if kind not in FindingFeedback.Kind.values:
         raise FeedbackError("请选择“误报”或“漏报”")
     if code not in load_rules().by_code:

@@ -39,8 +39,9 @@ class FormDefinition(models.Model):
         return parsed_spec(self.spec)
 
 
-class Report(models.Model):
-    """One unit's copy of a form for a year, and where it stands in the review workflow."""
+class ReviewedRecord(models.Model):
+    """What a record under review holds — a unit's copy of a form, a county's 教育事业统计 — for the one state
+    machine in review.py: where it stands, its version, who submitted and who decided, and when."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
@@ -50,9 +51,6 @@ class Report(models.Model):
 
     EDITABLE = (Status.DRAFT, Status.RETURNED)
 
-    form = models.ForeignKey(FormDefinition, models.PROTECT, related_name="reports", verbose_name="表单")
-    unit = models.ForeignKey("divisions.Division", models.PROTECT, related_name="reports", verbose_name="单位")
-    year = models.PositiveSmallIntegerField("年份")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     # Bumped by every write: a page posted from an older version is refused, not silently merged.
     version = models.PositiveIntegerField(default=0)
@@ -63,13 +61,31 @@ class Report(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     return_reason = models.TextField("退回原因", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    def value_map(self) -> dict[str, int | None]:
+        return {v.field: v.value for v in self.values.all()}
+
+
+class Report(ReviewedRecord):
+    """One unit's copy of a form for a year, and where it stands in the review workflow."""
+
+    form = models.ForeignKey(FormDefinition, models.PROTECT, related_name="reports", verbose_name="表单")
+    unit = models.ForeignKey("divisions.Division", models.PROTECT, related_name="reports", verbose_name="单位")
+    year = models.PositiveSmallIntegerField("年份")
     cell_comments = models.JSONField("单元格批注", default=dict, blank=True)
     returned_values = models.JSONField("退回时的数据", default=dict, blank=True)
     explanations = models.JSONField("警告说明", default=dict, blank=True)
     # A roll-up submitted before every unit below was approved: what it covered then, and why it went up anyway.
     incomplete_reason = models.TextField("汇总不完整的上报原因", blank=True)
     submitted_coverage = models.JSONField("上报时的下级覆盖", default=dict, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "填报"
@@ -80,16 +96,9 @@ class Report(models.Model):
         return f"{self.unit.name} {self.form.title}"
 
     @property
-    def is_editable(self) -> bool:
-        return self.status in self.EDITABLE
-
-    @property
     def submitted_coverage_text(self) -> str:
         c = self.submitted_coverage
         return f"已纳入 {c['included']} / 应纳入 {c['expected']}" if c else ""
-
-    def value_map(self) -> dict[str, int | None]:
-        return {v.field: v.value for v in self.values.all()}
 
 
 class DataValue(models.Model):
@@ -101,8 +110,8 @@ class DataValue(models.Model):
         constraints = [models.UniqueConstraint(fields=["report", "field"], name="datavalue_report_field")]
 
 
-class ReportEvent(models.Model):
-    """The form's history: every transition and every value change, who and when."""
+class ReviewEvent(models.Model):
+    """A reviewed record's history: every step and every value change, who and when."""
 
     class Action(models.TextChoices):
         SAVE = "save", "保存"
@@ -112,7 +121,6 @@ class ReportEvent(models.Model):
         RETURN = "return", "退回"
         UNLOCK = "unlock", "解锁"
 
-    report = models.ForeignKey(Report, models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)
@@ -120,10 +128,15 @@ class ReportEvent(models.Model):
     to_status = models.CharField(max_length=10, blank=True)
     comment = models.TextField(blank=True)
     changes = models.JSONField(default=list, blank=True)  # [{"field", "old", "new"}]
-    cell_comments = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["at", "pk"]
+
+
+class ReportEvent(ReviewEvent):
+    report = models.ForeignKey(Report, models.CASCADE, related_name="events")
+    cell_comments = models.JSONField(default=dict, blank=True)
 
 
 class PublishedValue(models.Model):

@@ -20,7 +20,7 @@ class RuleSyntaxError(ValueError):
 
 
 @dataclass(frozen=True)
-class Finding:
+class RuleViolation:
     rule: str
     severity: str  # "error" | "warning"
     message: str
@@ -75,7 +75,7 @@ def _holds(expr: str, names: dict) -> bool:
 
 
 def evaluate(spec, values: dict[str, int | None], previous: dict[str, int | None] | None = None,
-             fields: list[str] | None = None, sources: dict[str, dict[str, int]] | None = None) -> list[Finding]:
+             fields: list[str] | None = None, sources: dict[str, dict[str, int]] | None = None) -> list[RuleViolation]:
     """Run the form's rules. A rule with an empty field is skipped: completeness is checked on its own.
 
     A for-each-field rule sees `value`, `previous` and each second source's figure for the field
@@ -92,10 +92,10 @@ def evaluate(spec, values: dict[str, int | None], previous: dict[str, int | None
                     continue
                 if not _holds(rule.expr, {n: names[n] for n in rule.names}):
                     message = rule.message.format(label=spec.field(code).label, **names)
-                    findings.append(Finding(rule.code, rule.severity, message, (code,)))
+                    findings.append(RuleViolation(rule.code, rule.severity, message, (code,)))
             continue
         if not rule.names <= in_scope or any(values.get(n) is None for n in rule.names):
             continue
         if not _holds(rule.expr, {n: values[n] for n in rule.names}):
-            findings.append(Finding(rule.code, rule.severity, rule.message, tuple(sorted(rule.names))))
+            findings.append(RuleViolation(rule.code, rule.severity, rule.message, tuple(sorted(rule.names))))
     return findings

@@ -15,22 +15,21 @@ from pathlib import Path
 
 import yaml
 from django.db import transaction
-from django.utils import timezone
 
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib import labels
+from suiqian.lib.files import FORM_WORKBOOK, DocumentTypeError, read_upload
 
-from . import queries
+from . import queries, rankings, review
 from .formspec import FORMS_DIR, FormSpecError, read_form_file
 from .models import DataValue, FormDefinition, Indicator, NationalRatio, PublishedValue, Report, ReportEvent
 from .numbers import CountError, parse_count
 from .queries import percent
-from .rules import Finding
+from .rules import RuleViolation
 
 REFERENCE_DIR = Path(__file__).parent / "data" / "reference"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 INDICATORS_FILE = Path(__file__).parent / "indicators.yaml"
 
 
@@ -59,7 +58,7 @@ class InputErrors(ReportError):
 
 
 class RulesFailed(ReportError):
-    def __init__(self, findings: list[Finding], message: str):
+    def __init__(self, findings: list[RuleViolation], message: str):
         self.findings = findings
         super().__init__(message)
 
@@ -261,102 +260,77 @@ def submit_report(scope: Scope, user, report: Report, explanations: dict[str, st
         raise IncompleteRollup(f"下级尚未全部审核通过（{coverage.text}），本表的汇总不完整："
                                "确需现在上报，请勾选确认并填写原因")
     incomplete = coverage is not None and not coverage.complete
-    _transition(report, user, ReportEvent.Action.SUBMIT, Report.Status.SUBMITTED,
-                comment=f"汇总不完整（{coverage.text}）：{reason}" if incomplete else "",
-                explanations={w.key: explanations[w.key] for w in check.warnings},
-                incomplete_reason=reason if incomplete else "",
-                submitted_coverage={"included": coverage.included, "expected": coverage.expected}
-                if coverage is not None else {})
+    _step(report, user, ReportEvent.Action.SUBMIT,
+          comment=f"汇总不完整（{coverage.text}）：{reason}" if incomplete else "",
+          explanations={w.key: explanations[w.key] for w in check.warnings},
+          incomplete_reason=reason if incomplete else "",
+          submitted_coverage={"included": coverage.included, "expected": coverage.expected}
+          if coverage is not None else {})
     return report
 
 
-def _rollup_coverage(report: Report) -> queries.Coverage | None:
+def _rollup_coverage(report: Report) -> rankings.Coverage | None:
     """How many units below a city's or province's form include, counting approved reports; None for a county."""
     if report.unit.level == Division.Level.COUNTY:
         return None
-    return queries.rollups(Scope.system(), report.form, [report.unit])[report.unit.pk].coverage
+    return rankings.rollups(Scope.system(), report.form, [report.unit])[report.unit.pk].coverage
 
 
-def _transition(report: Report, user, action: str, to_status: str, *, comment: str = "",
-                event_cell_comments: dict | None = None, **fields) -> None:
-    from_status = report.status
-    now = timezone.now()
-    report.status = to_status
-    report.version += 1
-    if action == ReportEvent.Action.SUBMIT:
-        report.submitted_at, report.submitted_by = now, user
-    elif action != ReportEvent.Action.SAVE:
-        report.decided_at, report.decided_by = now, user
-    for key, value in fields.items():
-        setattr(report, key, value)
-    report.save()
-    ReportEvent.objects.create(report=report, user=user, action=action, from_status=from_status,
-                               to_status=to_status, comment=comment, cell_comments=event_cell_comments or {})
-    audit.record(_AUDIT_OF_ACTION[action], user=user, unit=report.unit, target=report.form.title,
-                 detail={"from": from_status, "to": to_status, "comment": comment})
+def _step(report: Report, user, action: str, *, comment: str = "", event_fields: dict | None = None, **fields) -> None:
+    """One step of the review state machine (review.py) on a report locked by the caller."""
+    to_status = review.next_status(report.status, report.get_status_display(), action, what="该表", error=Locked)
+    review.record_step(report, user, action, to_status, target=report.form.title, comment=comment,
+                       event_fields=event_fields, **fields)
 
 
-_AUDIT_OF_ACTION = {
-    ReportEvent.Action.SUBMIT: audit.Action.SUBMITTED, ReportEvent.Action.APPROVE: audit.Action.APPROVED,
-    ReportEvent.Action.RETURN: audit.Action.RETURNED, ReportEvent.Action.UNLOCK: audit.Action.UNLOCKED,
-}
-
-
-def _lock_for_review(scope: Scope, report: Report, expected: str) -> Report:
+def _review(scope: Scope, report: Report, action: str, reason: str = "") -> tuple[Report, str]:
+    """The reviewer of the unit above takes the report under the row lock; the reason is checked first."""
+    reason = review.reason_for(action, reason, ReportError)
     if not scope.may_review(report.unit):
         raise NotAllowed("只有上级单位的审核员可以审核该表")
-    report = Report.objects.select_for_update().select_related("form", "unit").get(pk=report.pk)
-    if report.status != expected:
-        raise Locked(f"该表当前状态为“{report.get_status_display()}”，不能执行此操作（可能已被他人处理）")
-    return report
+    return Report.objects.select_for_update().select_related("form", "unit").get(pk=report.pk), reason
 
 
 @transaction.atomic
 def approve_report(scope: Scope, user, report: Report) -> Report:
-    report = _lock_for_review(scope, report, Report.Status.SUBMITTED)
-    _transition(report, user, ReportEvent.Action.APPROVE, Report.Status.APPROVED,
-                return_reason="", cell_comments={})
+    report, _ = _review(scope, report, ReportEvent.Action.APPROVE)
+    _step(report, user, ReportEvent.Action.APPROVE, return_reason="", cell_comments={})
     return report
 
 
 @transaction.atomic
 def return_report(scope: Scope, user, report: Report, reason: str, cell_comments: dict[str, str] | None = None):
     """退回 with a reason, and optionally comments pinned on single cells."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError("退回必须填写原因")
-    report = _lock_for_review(scope, report, Report.Status.SUBMITTED)
+    report, reason = _review(scope, report, ReportEvent.Action.RETURN, reason)
     fields = set(report.form.parsed.field_codes)
     comments = {k: v.strip() for k, v in (cell_comments or {}).items() if k in fields and v and v.strip()}
-    _transition(report, user, ReportEvent.Action.RETURN, Report.Status.RETURNED, comment=reason,
-                event_cell_comments=comments, return_reason=reason, cell_comments=comments,
-                returned_values=report.value_map())
+    _step(report, user, ReportEvent.Action.RETURN, comment=reason, event_fields={"cell_comments": comments},
+          return_reason=reason, cell_comments=comments, returned_values=report.value_map())
     return report
 
 
 @transaction.atomic
 def unlock_report(scope: Scope, user, report: Report, reason: str) -> Report:
     """Reopen an approved form: only its reviewer, and only with a reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError("解锁必须填写原因")
-    report = _lock_for_review(scope, report, Report.Status.APPROVED)
-    _transition(report, user, ReportEvent.Action.UNLOCK, Report.Status.RETURNED, comment=reason,
-                return_reason=reason, returned_values=report.value_map(), cell_comments={})
+    report, reason = _review(scope, report, ReportEvent.Action.UNLOCK, reason)
+    _step(report, user, ReportEvent.Action.UNLOCK, comment=reason, return_reason=reason,
+          returned_values=report.value_map(), cell_comments={})
     return report
 
 
 # --- Excel import --------------------------------------------------------------------
 
-def import_workbook(scope: Scope, user, form: FormDefinition, unit: Division, data: bytes, filename: str) -> Report:
-    """Read a filled template, check every cell and every rule, and save only if nothing is wrong."""
-    from . import excel
+def import_workbook(scope: Scope, user, form: FormDefinition, unit: Division, upload, filename: str) -> Report:
+    """Read a filled template (an upload, a path or bytes), check every cell and every rule, and save only if
+    nothing is wrong."""
+    from . import excel, excel_import
 
     require_fill(scope, unit)
     spec = form.parsed
     try:
-        reading = excel.read_form_workbook_within_limits(form.spec, data, filename)
-    except excel.WorkbookError as e:
+        data = read_upload(upload, FORM_WORKBOOK)
+        reading = excel_import.read_form_workbook_within_limits(form.spec, data, filename)
+    except (DocumentTypeError, excel_import.WorkbookError) as e:
         raise ReportError(str(e)) from e
     sheet = excel.SHEET_TITLE
     problems = [ImportProblem(p.sheet, p.cell, p.field, p.message) for p in reading.problems]

@@ -7,10 +7,10 @@ from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.http import XLSX, download, refuse, table_download
 
-from . import printing, queries, services
+from . import pages, printing, queries, services
 from .models import FormDefinition
-from .queries import YearError, indicator_table, requested_year, years_with_data
-
+from .queries import YearError, requested_year, years_with_data
+from .rankings import indicator_table
 
 
 def _int_or_none(value):
@@ -20,14 +20,12 @@ def _int_or_none(value):
 @login_required
 def enrollment_table(request):
     scope = Scope.of(request.user)
-    years = years_with_data(scope) or [2020]
     try:
-        year = requested_year(scope, request.GET.get("year"), 2020)
+        year = requested_year(scope, request.GET.get("year"))
     except YearError as e:
         return refuse(request, str(e))
-    years = sorted(set(years) | {year}, reverse=True)
-    default_code = scope.unit.code if not scope.is_system else "140000"
-    unit = scope.get_unit(request.GET.get("unit") or default_code, year)
+    years = sorted(set(years_with_data(scope)) | {year}, reverse=True)
+    unit = scope.get_unit(request.GET.get("unit") or scope.default_unit().code, year)
     table = indicator_table(scope, unit, year)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
@@ -55,7 +53,7 @@ def form_list(request):
 @login_required
 def form_page(request, code, unit_code, page=None, status=200):
     scope, form, unit = _form_and_unit(request, code, unit_code)
-    page = page or queries.form_page(scope, form, unit)
+    page = page or pages.form_page(scope, form, unit)
     return render(request, "reporting/form_page.html",
                   {"page": page, "history": queries.history(page.report) if page.report else []}, status=status)
 
@@ -66,7 +64,7 @@ def form_check(request, code, unit_code):
     """Live validation while the user types: parse, check, mark cells — nothing is saved."""
     scope, form, unit = _form_and_unit(request, code, unit_code)
     values, errors = services.parse_inputs(form, unit, request.POST)
-    page = queries.form_page(scope, form, unit, values_override=values, input_errors=errors)
+    page = pages.form_page(scope, form, unit, values_override=values, input_errors=errors)
     return render(request, "reporting/_check.html", {"page": page, "input_errors": errors, "oob": True})
 
 
@@ -76,7 +74,7 @@ def _act(request, action, code, unit_code):
     try:
         message = action(scope, form, unit)
     except services.InputErrors as e:
-        page = queries.form_page(scope, form, unit, raw_inputs=request.POST.dict(), input_errors=e.errors)
+        page = pages.form_page(scope, form, unit, raw_inputs=request.POST.dict(), input_errors=e.errors)
         messages.error(request, "未保存：" + "；".join(e.errors.values()))
         return form_page(request, code, unit_code, page=page, status=400)
     except services.ImportFailed as e:
@@ -152,9 +150,7 @@ def form_import(request, code, unit_code):
         upload = request.FILES.get("file")
         if upload is None:
             raise services.ReportError("请选择要上传的 Excel 文件")
-        if upload.size > services.MAX_UPLOAD_BYTES:
-            raise services.ReportError("文件超过 10 MB，请检查是否选错了文件")
-        services.import_workbook(scope, request.user, form, unit, upload.read(), upload.name)
+        services.import_workbook(scope, request.user, form, unit, upload, upload.name)
         return f"已从 {upload.name} 导入并保存为草稿"
     return _act(request, import_, code, unit_code)
 
@@ -179,7 +175,7 @@ def form_export(request, code, unit_code):
     from .excel import render_form_workbook
 
     scope, form, unit = _form_and_unit(request, code, unit_code)
-    page = queries.form_page(scope, form, unit)
+    page = pages.form_page(scope, form, unit)
     values = {c.field.code: c.value for row in page.rows for c in row if c.field}
     data = render_form_workbook(form.parsed, values=values, unit_name=unit.bureau_name)
     return download(data, f"{unit.name}{form.title}.xlsx", XLSX)
@@ -187,7 +183,7 @@ def form_export(request, code, unit_code):
 
 def _print_context(request, code, unit_code):
     scope, form, unit = _form_and_unit(request, code, unit_code)
-    return {"page": queries.form_page(scope, form, unit)}
+    return {"page": pages.form_page(scope, form, unit)}
 
 
 @login_required

@@ -37,7 +37,7 @@ def _scope_and_unit(request, code):
 @login_required
 def home(request):
     scope = Scope.of(request.user)
-    return redirect("roster_unit", "140000" if scope.is_system else scope.unit.code)
+    return redirect("roster_unit", scope.default_unit().code)
 
 
 @login_required

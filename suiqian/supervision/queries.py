@@ -6,16 +6,21 @@ from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.edustats.queries import differing_counts
 from suiqian.lib.tabular import Column, Table
+from suiqian.notices.models import DocumentSubmission, Requirement
 from suiqian.notices.queries import reporting_lapses
 from suiqian.reporting.models import Indicator
-from suiqian.reporting.queries import indicator_table, indicator_tables
+from suiqian.reporting.rankings import indicator_table, indicator_tables
 from suiqian.rosters.queries import open_cases_by_unit
 
-from .models import KeySupervisionListing
+from .models import Inspection, KeySupervisionListing, ProgressNote, PublishedRanking
 
 
 def key_listings(scope: Scope, year: int):
     return scope.filter(KeySupervisionListing.objects.filter(year=year)).select_related("unit", "unit__parent")
+
+
+def key_listing_years(scope: Scope) -> set[int]:
+    return set(scope.filter(KeySupervisionListing.objects.all()).values_list("year", flat=True))
 
 
 def key_listings_of(scope: Scope, unit):
@@ -101,10 +106,6 @@ class KeyCountyStatus:
 
 
 def key_counties(scope: Scope, year: int) -> list[KeyCountyStatus]:
-    from suiqian.notices.models import DocumentSubmission, Requirement
-
-    from .models import ProgressNote
-
     out = []
     for listing in key_listings(scope, year):
         county = listing.unit
@@ -119,14 +120,10 @@ def key_counties(scope: Scope, year: int) -> list[KeyCountyStatus]:
 
 
 def inspections(scope: Scope):
-    from .models import Inspection
-
     return scope.filter(Inspection.objects.all()).select_related("unit", "inspector").prefetch_related("sanctions")
 
 
 def published_rankings(scope: Scope):
-    from .models import PublishedRanking
-
     return scope.filter(PublishedRanking.objects.all()).select_related("unit", "published_by")
 
 

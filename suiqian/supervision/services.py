@@ -10,6 +10,7 @@ from suiqian.accounts import audit
 from suiqian.accounts.scope import Refused, Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.params import too_long
+from suiqian.reporting.rankings import indicator_table
 
 from .models import Inspection, KeySupervisionListing, ProgressNote, PublishedRanking, Sanction
 
@@ -137,8 +138,6 @@ def record_sanction(scope: Scope, user, inspection: Inspection, *, kind: str, da
 
 def publish_ranking(scope: Scope, user, unit: Division, year: int) -> PublishedRanking:
     """Freeze the 附件1 of `unit` for `year` as it stands now: definition and every row."""
-    from suiqian.reporting.queries import indicator_table
-
     if not scope.may_publish_ranking(unit):
         raise NotAllowed("只有本单位的管理员或审核员可以发布排名")
     table = indicator_table(scope, unit, year)

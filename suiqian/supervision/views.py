@@ -16,7 +16,7 @@ from .models import Inspection, Sanction
 
 
 def _year(request, scope) -> int:
-    return requested_year(scope, request.GET.get("year"), 2021)
+    return requested_year(scope, request.GET.get("year"))
 
 
 def _date(text: str, label: str) -> dt.date:
@@ -46,7 +46,7 @@ def overview(request):
         table = queries.warnings_table(year, warnings, reason=reason, city_name=city.name if city else "")
         return table_download(table, fmt)
     return render(request, "supervision/overview.html", {
-        "year": year, "years": sorted(set(years_with_data(scope)) | {2021, year}, reverse=True),
+        "year": year, "years": sorted(set(years_with_data(scope)) | queries.key_listing_years(scope) | {year}, reverse=True),
         "warnings": warnings, "reasons": queries.REASONS, "reason": reason, "cities": cities, "city": city,
         "key_counties": queries.key_counties(scope, year),
         "inspections": queries.inspections(scope)[:50], "rankings": queries.published_rankings(scope)[:20],

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -23,9 +22,11 @@ from suiqian.api.services import create_token
 from suiqian.conftest import county_values, make_user
 from suiqian.divisions.models import Division
 from suiqian.edustats import services as edustats
+from suiqian.notices import deadlines as notice_deadlines
+from suiqian.notices import documents as notice_documents
 from suiqian.notices import services as notices
 from suiqian.notices.models import Notice, Requirement
-from suiqian.notices.seed import load_seed_notices
+from suiqian.portal.seed import load_seed_notices
 from suiqian.reporting import services as reporting
 from suiqian.reporting.models import FormDefinition
 from suiqian.supervision import services as supervision
@@ -88,7 +89,7 @@ def build_world() -> World:
             values = county_values(25 if code in (C, C2) else 1)
             report = reporting.save_values(system, None, form, unit(code), values)
             reporting.submit_report(system, None, report, incomplete_reason="各县尚未审核" if code in (C, C2) else "")
-        submissions[code] = notices.submit_document(system, None, rules[code], unit(code), "细则".encode(), "a.txt")
+        submissions[code] = notice_documents.submit_document(system, None, rules[code], unit(code), "细则".encode(), "a.txt")
         as_recognized_scan(submissions[code])
         inspections[code] = supervision.create_inspection(system, None, unit(code), plan="专项检查", date=dt.date(2021, 10, 1),
                                                           findings="发现问题")
@@ -97,7 +98,7 @@ def build_world() -> World:
         edustats.submit(system, None, edustats.save_figures(system, None, unit(code), 2021, figures))
     # 教育部's ranking of the provinces: Shanxi's row summed from the cities' published 附件1.
     rankings = {code: supervision.publish_ranking(system, None, unit(code), 2020) for code in (N, P)}
-    asks = {code: notices.request_extension(system, None, rules[below], unit(below), dt.date(2030, 1, 1), "人手不足")
+    asks = {code: notice_deadlines.request_extension(system, None, rules[below], unit(below), dt.date(2030, 1, 1), "人手不足")
             for code, below in ((P, C), (C, K))}
     jobs, cases, detections = roster_objects()
     users = {}

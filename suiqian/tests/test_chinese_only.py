@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from django.core.management import call_command
 
-from suiqian.accounts.services import DEMO_UNITS
+from suiqian.portal.demo.users import DEMO_UNITS
 
 pytestmark = pytest.mark.django_db
 

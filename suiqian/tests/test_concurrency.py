@@ -12,7 +12,7 @@ from django.db import connection
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import county_values, make_user
 from suiqian.divisions.models import Division
-from suiqian.notices import services as notices
+from suiqian.notices import documents as notice_documents
 from suiqian.reporting import services
 from suiqian.reporting.models import Report, ReportEvent
 
@@ -93,12 +93,12 @@ def test_two_saves_of_the_same_page_version(summary_form, county_user):
 
 def test_two_reviewers_deciding_a_document_at_once(seeded_notices, county_user, city_user):
     rules = seeded_notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
-    submission = notices.submit_document(Scope.of(county_user), county_user, rules, unit("140525"), "细则".encode(),
+    submission = notice_documents.submit_document(Scope.of(county_user), county_user, rules, unit("140525"), "细则".encode(),
                                          "a.txt")
     other = make_user("140500", roles=["reviewer"], username="second-reviewer")
     results = at_once(
-        lambda: notices.review_document(Scope.of(city_user), city_user, submission, approve=True),
-        lambda: notices.review_document(Scope.of(other), other, submission, approve=False, reason="缺页"))
+        lambda: notice_documents.review_document(Scope.of(city_user), city_user, submission, approve=True),
+        lambda: notice_documents.review_document(Scope.of(other), other, submission, approve=False, reason="缺页"))
     assert sorted(kind for kind, _ in results) == ["error", "ok"]
     assert "可能已被他人处理" in str(next(v for k, v in results if k == "error"))
 

@@ -10,10 +10,12 @@ from suiqian.accounts.scope import Scope
 from suiqian.conftest import county_values, make_user
 from suiqian.divisions.models import Division
 from suiqian.divisions.services import load_province
+from suiqian.notices import documents as notice_documents
 from suiqian.notices import queries as notice_queries
 from suiqian.notices import services as notices
 from suiqian.notices.models import Requirement
 from suiqian.reporting import queries as reporting_queries
+from suiqian.reporting import rankings as reporting_rankings
 from suiqian.reporting import services as reporting
 from suiqian.reporting.models import FormDefinition, Indicator
 
@@ -60,7 +62,7 @@ def test_a_notice_cascades_from_the_ministry_to_the_counties_with_earlier_deadli
                                   due_dates={mid.pk: dt.date(2021, 8, 10)})
     low = city.requirements.get()
     assert (low.parent, low.parent.parent, low.due_date) == (mid, top, dt.date(2021, 8, 10))
-    submission = notices.submit_document(SYSTEM, None, low, unit(K), "实施细则".encode(), "细则.txt")
+    submission = notice_documents.submit_document(SYSTEM, None, low, unit(K), "实施细则".encode(), "细则.txt")
     assert submission.unit.code == K
     # The ministry's board lists the provinces it expects the paper from; none has sent it yet.
     board = notice_queries.board(top, dt.date(2021, 8, 1))
@@ -71,10 +73,10 @@ def test_rollup_and_ranking_at_national_level(country, client):
     form = FormDefinition.objects.get(code="summary-2021")
     approved(form, C, 2, migrant_worker_children_total="1900")  # a city, approved by its province
     approved(form, "110108", 3)  # 海淀区, a district approved by 北京市 directly
-    rollup = reporting_queries.rollup(SYSTEM, unit(N), form)
+    rollup = reporting_rankings.rollup(SYSTEM, unit(N), form)
     assert rollup.values["migrant_children_total"] == 1000 * 2 + 1000 * 3
     indicator = Indicator.objects.get(code="public_ratio_migrant_workers")
-    table = reporting_queries.indicator_table(SYSTEM, unit(N), 2021, indicator)
+    table = reporting_rankings.indicator_table(SYSTEM, unit(N), 2021, indicator)
     assert table.child_label == "省（区、市）"
     rows = [(r.unit.code, r.numerator, r.denominator, r.basis) for r in table.rows if r.has_data]
     # Ranked by the ratio: 北京市 2580/2700 = 95.56 % above 山西省 1720/1900 = 90.53 %.

@@ -13,7 +13,7 @@ from suiqian.divisions.models import Division
 from suiqian.edustats import services as edustats
 from suiqian.edustats.workbook import render_template
 from suiqian.lib import files
-from suiqian.reporting import excel
+from suiqian.reporting import excel, excel_import
 from suiqian.reporting import services as reporting
 from suiqian.rosters import reading
 
@@ -25,14 +25,14 @@ def unit(code):
 @pytest.fixture
 def no_time_to_parse(monkeypatch):
     """A parse limit no child process can meet: what a workbook built to parse for minutes meets."""
-    monkeypatch.setattr(excel, "FORM_WORKBOOK", dataclasses.replace(files.FORM_WORKBOOK, max_seconds=0.01))
+    monkeypatch.setattr(excel_import, "FORM_WORKBOOK", dataclasses.replace(files.FORM_WORKBOOK, max_seconds=0.01))
 
 
 def test_a_form_upload_is_parsed_within_the_limits_and_read_as_before(summary_form, county_user):
     template = excel.render_form_workbook(summary_form.parsed, values={"new_places_primary": 120})
-    reading = excel.read_form_workbook_within_limits(summary_form.spec, template, "汇总表.xlsx")
+    reading = excel_import.read_form_workbook_within_limits(summary_form.spec, template, "汇总表.xlsx")
     assert reading.values["new_places_primary"] == 120
-    assert reading == excel.read_form_workbook(summary_form.parsed, template, "汇总表.xlsx")
+    assert reading == excel_import.read_form_workbook(summary_form.parsed, template, "汇总表.xlsx")
 
 
 def test_a_form_upload_that_parses_too_long_is_refused_and_nothing_saved(summary_form, county_user, no_time_to_parse):

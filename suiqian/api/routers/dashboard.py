@@ -65,8 +65,8 @@ class DashboardOut(Schema):
 def get_dashboard(request, unit: str | None = Query(None, description="单位代码；不填为本单位"),
                   year: int | None = year_param()):
     scope = scope_of(request)
-    year = year or requested_year(scope, None, 2020)
-    target = scope.get_unit(unit or (scope.unit.code if scope.unit else "140000"), year)
+    year = year or requested_year(scope, None)
+    target = scope.get_unit(unit or scope.default_unit().code, year)
     completeness = [{"requirement": c.requirement.title, "notice": c.requirement.notice.wenhao,
                      "expected": c.expected, "on_time": c.on_time, "late": c.late, "missing": c.missing,
                      "overdue": c.overdue, "approved": c.approved}

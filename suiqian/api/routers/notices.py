@@ -8,8 +8,7 @@ from django.http import Http404
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from suiqian.notices import queries, services
-from suiqian.notices.forms import MAX_ATTACHMENT_BYTES
+from suiqian.notices import documents, queries, services
 from suiqian.notices.models import NoticeAttachment
 
 from ..auth import TokenAuth
@@ -202,10 +201,8 @@ def upload_submission(request, requirement_id: int, unit_code: str,
     # Optional in the schema so that an empty or missing part gets the page's message, not a schema error.
     if file is None:
         raise services.NoticeError("请选择要上传的文件")
-    if file.size > MAX_ATTACHMENT_BYTES:
-        raise services.NoticeError("文件超过 20 MB")
-    return submission_out(services.submit_document(scope, request.user, requirement, unit, file.read(),
-                                                   file.name or "", note))
+    return submission_out(documents.submit_document(scope, request.user, requirement, unit, file, file.name or "",
+                                                   note))
 
 
 @router.post("/requirements/{requirement_id}/submissions/{unit_code}/review", response=responses(SubmissionOut),
@@ -215,7 +212,7 @@ def review_submission(request, requirement_id: int, unit_code: str, body: Review
     latest = queries.versions(requirement, unit).first()
     if latest is None:
         raise services.NoticeError("尚无报送的材料")
-    return submission_out(services.review_document(scope, request.user, latest, approve=body.decision == "approve",
+    return submission_out(documents.review_document(scope, request.user, latest, approve=body.decision == "approve",
                                                    reason=body.reason))
 
 

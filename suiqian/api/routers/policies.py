@@ -6,11 +6,8 @@ from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from suiqian.divisions.models import Division
-from suiqian.notices.forms import MAX_ATTACHMENT_BYTES
-from suiqian.policies.checker import check_paragraphs
-from suiqian.lib.files import DOCUMENT, DocumentTypeError, check_limits, run_limited
-from suiqian.policies.extraction import ExtractionError
-from suiqian.policies.queries import city_consistency
+from suiqian.notices.enrollment_rules import city_consistency
+from suiqian.policies.uploads import check_text, check_upload
 
 from ..auth import TokenAuth
 from ..errors import responses
@@ -18,7 +15,6 @@ from ..models import Group
 from .common import UnitRef, scope_of, unit_ref
 
 router = Router(auth=TokenAuth(Group.POLICIES), tags=["实施细则审查"])
-MAX_TEXT_CHARS = 200_000
 
 
 class PolicyFindingOut(Schema):
@@ -64,29 +60,7 @@ class ConsistencyOut(Schema):
                          "或在 `text` 中直接给出正文（每行一段）。不保存任何内容，只读令牌也可使用。")
 def check_policy(request, file: UploadedFile | None = File(None, description="实施细则文件"),
                  text: str = Form("", description="正文（不上传文件时）")):
-    if file is not None:
-        if file.size > MAX_ATTACHMENT_BYTES:
-            raise ExtractionError("文件超过 20 MB")
-        # Read as a large 实施细则 is read by the worker: in a child process with time and memory caps, after the
-        # decompression limits, so a hostile or 400-page file cannot hold this server.
-        data = file.read()
-        try:
-            check_limits(data, DOCUMENT)
-            checked = run_limited("suiqian.policies.checker:check_document", data, file.name or "", limits=DOCUMENT)
-        except DocumentTypeError as e:
-            raise ExtractionError(str(e)) from e
-        if checked.get("needs_recognition"):
-            raise ExtractionError("这是扫描件（没有文字层）：请在报送页面上传，由后台文字识别后审查")
-        return {"paragraphs": len(checked["paragraphs"]), "findings": checked["findings"]}
-    else:
-        text = text.strip()
-        if not text:
-            raise ExtractionError("请上传文件或填写正文")
-        if len(text) > MAX_TEXT_CHARS:
-            raise ExtractionError("正文过长（不超过 20 万字）")
-        paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
-    findings = check_paragraphs(paragraphs)
-    return {"paragraphs": len(paragraphs), "findings": [f.to_dict() for f in findings]}
+    return check_upload(file, file.name or "") if file is not None else check_text(text)
 
 
 @router.get("/policies/consistency/{code}", response=responses(ConsistencyOut), summary="各县条件对比",

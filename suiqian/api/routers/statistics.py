@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
 from suiqian.lib.http import table_download
-from suiqian.reporting.queries import indicator_table, requested_year
+from suiqian.reporting.queries import requested_year
+from suiqian.reporting.rankings import indicator_table
 from suiqian.supervision import queries as supervision
 from suiqian.supervision import services as supervision_services
 
@@ -88,8 +89,8 @@ def _row(row) -> dict:
 
 def _table(request, unit: str | None, year: int | None):
     scope = scope_of(request)
-    year = year or requested_year(scope, None, 2020)
-    parent = scope.get_unit(unit or (scope.unit.code if scope.unit else "140000"), year)
+    year = year or requested_year(scope, None)
+    parent = scope.get_unit(unit or scope.default_unit().code, year)
     return indicator_table(scope, parent, year)
 
 

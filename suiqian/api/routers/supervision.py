@@ -115,7 +115,7 @@ def _inspection(request, inspection_id: int):
             description="权限范围内低于全国比例、比例同比下降、疑似辍学个案未结、逾期未报或逾期报送的单位（不含本单位）。")
 def list_warnings(request, year: int | None = year_param()):
     scope = scope_of(request)
-    year = year or requested_year(scope, None, 2021)
+    year = year or requested_year(scope, None)
     return [{"unit": unit_ref(w.unit), "reason": w.reason, "value": w.value}
             for w in queries.early_warnings(scope, year)]
 

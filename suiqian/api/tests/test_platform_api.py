@@ -11,7 +11,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.api.services import create_token
 from suiqian.conftest import make_user
 from suiqian.notices.models import Notice, Requirement
-from suiqian.notices.seed import load_seed_notices
+from suiqian.portal.seed import load_seed_notices
 from suiqian.rosters import detection
 from suiqian.rosters.models import PersonalDataExport
 from suiqian.rosters.tests.conftest import unit

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import login, make_user
 from suiqian.divisions.models import Division
-from suiqian.reporting.queries import indicator_table
+from suiqian.reporting.rankings import indicator_table
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

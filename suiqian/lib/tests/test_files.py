@@ -5,6 +5,7 @@ import time
 import tracemalloc
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from suiqian.lib import files
 from suiqian.tests import hostile_files
@@ -105,3 +106,15 @@ def test_a_parse_runs_in_a_child_under_a_memory_and_time_ceiling():
     assert time.monotonic() - started < 10
     with pytest.raises(files.DocumentTypeError, match="文件已损坏"):
         files.run_limited(f"{here}:refuse", b"", limits=small)
+
+
+def test_read_upload_refuses_past_the_limit_before_reading_whatever_the_caller_passes(tmp_path):
+    limits = files.Limits(max_bytes=10, max_unzipped=10)
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"0123456789")
+    for fitting in (b"0123456789", SimpleUploadedFile("f.bin", b"0123456789"), path):
+        assert files.read_upload(fitting, limits) == b"0123456789"
+    path.write_bytes(b"01234567890")
+    for too_big in (b"01234567890", SimpleUploadedFile("f.bin", b"01234567890"), path):
+        with pytest.raises(files.LimitExceeded, match="超过"):
+            files.read_upload(too_big, limits)

@@ -10,8 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def row_1(page, live_server):
     page.goto(f"{live_server.url}/forms/summary-2021/140500/")
-    return (page.inner_text("#v-county_total"), page.inner_text("#v-rules_reviewed"),
-            page.inner_text("#v-rules_unreviewed"))
+    return (page.inner_text("#v-county_total"), page.inner_text("#v-enrollment_rules_reviewed"),
+            page.inner_text("#v-enrollment_rules_unreviewed"))
 
 
 def test_county_rules_approved_by_the_city_fill_row_1(page, live_server, seeded_notices, county_user, city_user,
@@ -24,10 +24,10 @@ def test_county_rules_approved_by_the_city_fill_row_1(page, live_server, seeded_
     page.click("text=关于转发山西省教育厅")
     assert "张志胜" in page.inner_text("main")
     page.click("#my-requirements >> text=报送材料")
-    rules = tmp_path / "泽州县随迁子女入学实施细则.docx"
-    rules.write_bytes(docx_bytes("泽州县2021年随迁子女入学实施细则",
+    enrollment_rules = tmp_path / "泽州县随迁子女入学实施细则.docx"
+    enrollment_rules.write_bytes(docx_bytes("泽州县2021年随迁子女入学实施细则",
                                  "第一条 随迁子女凭父母一方居住证，在我县居住满半年即可申请入学。"))
-    page.set_input_files("input[name=file]", str(rules))
+    page.set_input_files("input[name=file]", str(enrollment_rules))
     page.click("#upload")
     page.wait_for_selector("text=已报送第 1 版")
     assert page.inner_text("#submission-status") == "已报送"

@@ -9,13 +9,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from suiqian.accounts.scope import Scope
+from suiqian.notices import documents
 from suiqian.notices.models import DocumentSubmission
+from suiqian.notices.services import NoticeError
 from suiqian.tests.hostile_files import long_pdf, pdf_bomb
 
 
 def rules_url(notices):
-    rules = notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
-    return f"/requirements/{rules.pk}/140525/upload"
+    enrollment_rules = notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
+    return f"/requirements/{enrollment_rules.pk}/140525/upload"
 
 
 def upload(client, user, url, name, data):
@@ -136,3 +139,15 @@ def test_notice_attachments_are_checked_like_every_upload(province_user, seeded)
     assert not Notice.objects.filter(wenhao="晋教基函〔2021〕98号").exists()
     notice = create([("附件1.pdf", long_pdf(1)), ("run.bat", "echo 1".encode())])
     assert sorted(a.name for a in notice.attachments.all()) == ["run.bat.txt", "附件1.pdf"]
+
+
+def test_a_document_over_20_mb_is_refused_by_the_service_for_every_caller(client, seeded_notices, county_user):
+    """The size limit lives in the service: the page, the API and a command (bytes) are all refused the same way."""
+    too_big = b"%PDF-1.4\n" + bytes(20 * 1024 * 1024)
+    response, _ = upload(client, county_user, rules_url(seeded_notices), "实施细则.pdf", too_big)
+    assert response.status_code == 302
+    assert "文件超过 20 MB" in client.get(response.url).content.decode()
+    requirement = seeded_notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
+    with pytest.raises(NoticeError, match="文件超过 20 MB"):
+        documents.submit_document(Scope.of(county_user), county_user, requirement, county_user.unit, too_big, "a.pdf")
+    assert not DocumentSubmission.objects.exists()

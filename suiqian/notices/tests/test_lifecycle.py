@@ -198,13 +198,13 @@ def test_a_withdrawn_notice_shows_as_withdrawn_to_its_counties(page, live_server
 
 def test_a_refused_forward_keeps_what_was_typed(client, seeded_notices, other_city_user):
     province_notice = seeded_notices["晋教基函〔2021〕24号"]
-    rules = province_notice.requirements.get(document_type="enrollment_rules")
+    enrollment_rules = province_notice.requirements.get(document_type="enrollment_rules")
     client.force_login(other_city_user)
     dues = {f"due-{r.pk}": r.due_date.isoformat() for r in province_notice.requirements.all()}
     response = client.post(f"/notices/{province_notice.pk}/forward",
                            {"wenhao": "并教基函〔2021〕1号", "title": "转发", "body": "请认真落实。",
                             "contact-0-name": "王五", "targets_chosen": "1", "targets": ["140105"],
-                            **dues, f"due-{rules.pk}": "2021-07-05"})
+                            **dues, f"due-{enrollment_rules.pk}": "2021-07-05"})
     body = response.content.decode()
     assert response.status_code == 400 and "晚于上级要求" in body
     for typed in ("并教基函〔2021〕1号", "请认真落实。", "王五", 'value="2021-07-05"', 'value="140105" checked'):

@@ -80,7 +80,7 @@ def test_the_province_board_counts_and_exports(client, seeded_notices, province_
 
 
 def test_forwarding_on_the_page_refuses_a_later_date(client, seeded, summary_form, province_user, other_city_user):
-    from suiqian.notices.seed import load_seed_notices
+    from suiqian.portal.seed import load_seed_notices
 
     load_seed_notices()
     notice = Notice.objects.get(wenhao="晋教基函〔2021〕24号")

@@ -5,23 +5,23 @@ from django.core.management import call_command
 
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
-from suiqian.notices import services
+from suiqian.notices import deadlines, documents
 from suiqian.notices.models import InboxMessage, ReminderLog
 
 
 def test_reminders_go_out_once_a_day_with_one_escalation_per_overdue_unit(seeded_notices, county_user, city_user):
     county_user.email, city_user.email = "zezhou@example.cn", "jincheng@example.cn"
     county_user.save(), city_user.save()
-    rules = seeded_notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
-    services.submit_document(Scope.of(county_user), county_user, rules,
+    enrollment_rules = seeded_notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
+    documents.submit_document(Scope.of(county_user), county_user, enrollment_rules,
                              Division.objects.get(code="140525", valid_to__isnull=True), "细则".encode(), "a.txt")
-    run = services.send_reminders(dt.date(2021, 6, 22))
+    run = deadlines.send_reminders(dt.date(2021, 6, 22))
     # 晋城市's six counties owe 实施细则 (due 6/20): five are overdue, 泽州县 delivered. 11 cities owe theirs by 6/30.
     assert (run.overdue, run.escalations) == (5, 5)
     assert run.due_soon == 0
     assert InboxMessage.objects.filter(unit__code="140500", text__contains="逾期未报送").count() == 5
     assert not InboxMessage.objects.filter(unit__code="140525", text__contains="请报送").exists()
-    again = services.send_reminders(dt.date(2021, 6, 22))
+    again = deadlines.send_reminders(dt.date(2021, 6, 22))
     assert (again.due_soon, again.overdue, again.escalations) == (0, 0, 0)
     assert ReminderLog.objects.count() == 10
 

@@ -10,17 +10,23 @@ import json
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
+import psycopg
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from suiqian.accounts.scope import Scope
+from suiqian.api.services import create_token
 from suiqian.conftest import county_values, docx_bytes, make_user
 from suiqian.divisions.models import Division
-from suiqian.ops import services
+from suiqian.notices.documents import submit_document
+from suiqian.ops import inventory, services
 from suiqian.reporting import services as reporting
-from suiqian.reporting.models import Report
+from suiqian.reporting.models import FormDefinition, Report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,10 +40,6 @@ def unit(code):
 @pytest.fixture
 def platform_data(seeded_notices, county_user, city_user):
     """Divisions, forms, notices, users with roles and a token, an approved report, an uploaded document."""
-    from suiqian.api.services import create_token
-    from suiqian.notices.services import submit_document
-    from suiqian.reporting.models import FormDefinition
-
     form = FormDefinition.objects.get(code="summary-2021")
     county = unit("140525")
     report = reporting.save_values(Scope.of(county_user), county_user, form, county, county_values())
@@ -80,8 +82,6 @@ def pg_params() -> dict:
 
 
 def pg_admin(timeout=10):
-    import psycopg
-
     p = pg_params()
     return psycopg.connect(host=p["host"], port=p["port"], user=p["user"], password=p["password"] or None,
                            dbname="postgres", autocommit=True, connect_timeout=timeout)
@@ -98,8 +98,6 @@ def pg_reachable() -> bool:
 @pytest.fixture
 def empty_pg_database():
     """A freshly created, empty PostgreSQL database, as a URL; dropped afterwards."""
-    from urllib.parse import quote
-
     p = pg_params()
     name = f"test_suiqian_restore_{os.getpid()}"
     with pg_admin() as admin:
@@ -125,7 +123,7 @@ def empty_database(tmp_path, request):
 
 def test_backup_wipe_restore_gives_back_the_same_rows_and_files(platform_data, settings, tmp_path):
     media_root = Path(settings.MEDIA_ROOT)
-    before, files, counts = snapshot(), media(media_root), services.row_counts("default")
+    before, files, counts = snapshot(), media(media_root), inventory.row_counts("default")
     assert any(o["model"] == "reporting.report" and o["fields"]["status"] == "approved" for o in before)
     assert any(name.startswith("submissions/") for name in files)
 
@@ -133,7 +131,7 @@ def test_backup_wipe_restore_gives_back_the_same_rows_and_files(platform_data, s
     assert "备份完成" in out
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["engine"] == connection.vendor and manifest["row_counts"] == counts
-    assert manifest["migrations"] == services.code_migration_state()
+    assert manifest["migrations"] == inventory.code_migration_state()
     assert {m["path"] for m in manifest["media"]["files"]} == set(files)
 
     call_command("flush", interactive=False, verbosity=0)
@@ -143,7 +141,7 @@ def test_backup_wipe_restore_gives_back_the_same_rows_and_files(platform_data, s
     out = run("restore", str(tmp_path / "backup"))  # a flushed database counts as empty: no --force
     assert "校验通过" in out and "恢复完成" in out and "原生格式" in out
     assert snapshot() == before
-    assert services.row_counts("default") == counts
+    assert inventory.row_counts("default") == counts
     assert media(media_root) == files
     assert Report.objects.get(pk=platform_data["report"].pk).status == Report.Status.APPROVED
 
@@ -157,8 +155,8 @@ def test_restore_into_a_new_empty_database_and_media_folder(platform_data, setti
     assert "原生格式" in out
     with services.database_alias(empty_database) as alias:
         assert snapshot(alias) == before
-        assert services.row_counts(alias) == services.row_counts("default")
-        assert services.migration_state(alias) == services.code_migration_state()
+        assert inventory.row_counts(alias) == inventory.row_counts("default")
+        assert inventory.migration_state(alias) == inventory.code_migration_state()
     assert media(restored_media) == files
     assert snapshot() == before  # the source is untouched
 
@@ -180,7 +178,7 @@ def test_portable_restore_across_engines(platform_data, settings, tmp_path, requ
     with services.database_alias(target) as alias:
         assert snapshot(alias) == before
         # Content types come from migrate on the target, and the users' permissions still resolve.
-        assert services.row_counts(alias)["contenttypes.contenttype"] > 0
+        assert inventory.row_counts(alias)["contenttypes.contenttype"] > 0
     assert media(tmp_path / "m") == files
 
 
@@ -188,9 +186,6 @@ def test_portable_restore_across_engines(platform_data, settings, tmp_path, requ
 
 @pytest.fixture
 def small_backup(county_user, settings, tmp_path):
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
     default_storage.save("notices/2021/附件.txt", ContentFile("通知附件".encode()))
     run("backup", "-o", str(tmp_path / "backup"))
     return tmp_path / "backup"
@@ -209,6 +204,16 @@ def edit_manifest(directory: Path, change) -> None:
     path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
+def flip_a_byte(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def truncate(path: Path, size: int) -> None:
+    path.write_bytes(path.read_bytes()[:size])
+
+
 def test_restore_refuses_a_non_empty_target_unless_forced(small_backup, county_user):
     make_user("140000", username="after-backup")
     with pytest.raises(CommandError, match=r"目标数据库不为空.*上传文件目录 .* 不为空.*--force"):
@@ -224,38 +229,22 @@ def test_restore_checks_the_backup_before_touching_anything(small_backup, county
     make_user("140000", username="after-backup")
     User = county_user.__class__
 
-    corrupt = copy_of(small_backup, tmp_path, "corrupt")
-    data = bytearray((corrupt / "media.tar").read_bytes())
-    data[600] ^= 0xFF
-    (corrupt / "media.tar").write_bytes(bytes(data))
-    with pytest.raises(CommandError, match="校验和不符：media.tar"):
-        run("restore", str(corrupt), force=True)
-
-    missing = copy_of(small_backup, tmp_path, "missing")
-    (missing / "data.json.gz").unlink()
-    with pytest.raises(CommandError, match="缺少文件：data.json.gz"):
-        run("restore", str(missing), force=True)
-
-    truncated = copy_of(small_backup, tmp_path, "truncated")
     native = services.NATIVE_FILE[connection.vendor]
-    (truncated / native).write_bytes((truncated / native).read_bytes()[:1000])
-    with pytest.raises(CommandError, match=f"文件大小不符：{native}"):
-        run("restore", str(truncated), force=True)
-
-    unfinished = copy_of(small_backup, tmp_path, "unfinished")
-    (unfinished / "manifest.json").unlink()
-    with pytest.raises(CommandError, match="没有 manifest.json"):
-        run("restore", str(unfinished), force=True)
-
-    newer = copy_of(small_backup, tmp_path, "newer")
-    edit_manifest(newer, lambda m: m["migrations"]["reporting"].append("9999_from_the_future"))
-    with pytest.raises(CommandError, match="较新版本.*reporting.9999_from_the_future"):
-        run("restore", str(newer), force=True)
-
-    older = copy_of(small_backup, tmp_path, "older")
-    edit_manifest(older, lambda m: m["migrations"].pop("supervision"))
-    with pytest.raises(CommandError, match="可移植格式.*迁移状态相同"):
-        run("restore", str(older), force=True, portable=True)
+    damages = [  # (copy's name, what is done to it, the refusal, restore's options)
+        ("corrupt", lambda d: flip_a_byte(d / "media.tar", 600), "校验和不符：media.tar", {}),
+        ("missing", lambda d: (d / "data.json.gz").unlink(), "缺少文件：data.json.gz", {}),
+        ("truncated", lambda d: truncate(d / native, 1000), f"文件大小不符：{native}", {}),
+        ("unfinished", lambda d: (d / "manifest.json").unlink(), "没有 manifest.json", {}),
+        ("newer", lambda d: edit_manifest(d, lambda m: m["migrations"]["reporting"].append("9999_from_the_future")),
+         "较新版本.*reporting.9999_from_the_future", {}),
+        ("older", lambda d: edit_manifest(d, lambda m: m["migrations"].pop("supervision")),
+         "可移植格式.*迁移状态相同", {"portable": True}),
+    ]
+    for name, damage, refusal, options in damages:
+        damaged = copy_of(small_backup, tmp_path, name)
+        damage(damaged)
+        with pytest.raises(CommandError, match=refusal):
+            run("restore", str(damaged), force=True, **options)
 
     assert User.objects.filter(username="after-backup").exists()  # none of these changed the database
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
@@ -53,8 +54,6 @@ def test_it_records_a_failure_and_goes_on(shanxi, run_tasks):
 @pytest.mark.django_db(transaction=True)
 def test_the_command_exists_and_drains_the_queue_in_batch_mode(shanxi, settings):
     # A separate process, as `make demo` and production start it; the test database is shared through its file/URL.
-    from django.db import connection
-
     rename_unit.enqueue("140522", "阳城县（测试）")
     env_db = connection.settings_dict["NAME"]
     if connection.vendor == "sqlite":

@@ -10,12 +10,12 @@ from suiqian.conftest import login, make_user
 from suiqian.policies import services
 from suiqian.policies.models import FindingFeedback
 
-from .test_review_pages import STRICT, rules_requirement, unit, upload  # noqa: F401 (a fixture)
+from .test_review_pages import STRICT, enrollment_rules_requirement, unit, upload  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
-def strict(rules_requirement):
-    return upload(rules_requirement, "140525", STRICT)
+def strict(enrollment_rules_requirement):
+    return upload(enrollment_rules_requirement, "140525", STRICT)
 
 
 def finding(submission, code):
@@ -92,11 +92,11 @@ def test_feedback_is_exported_as_corpus_lines(strict, city_user, tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_reviewer_marks_wrong_and_adds_missed_on_the_review_page(page, live_server, rules_requirement, city_user,
+def test_a_reviewer_marks_wrong_and_adds_missed_on_the_review_page(page, live_server, enrollment_rules_requirement, city_user,
                                                                     tmp_path):
-    upload(rules_requirement, "140525", STRICT)
+    upload(enrollment_rules_requirement, "140525", STRICT)
     login(page, live_server, city_user.username)
-    page.goto(f"{live_server.url}/requirements/{rules_requirement.pk}/140525/")
+    page.goto(f"{live_server.url}/requirements/{enrollment_rules_requirement.pk}/140525/")
     item = page.locator('#findings li[data-code="FAMILY_PLANNING_PROOF"]')
     assert "要求计划生育证明" in item.inner_text() and "触发词" in item.inner_text()
     item.locator("form.mark-wrong button").click()

@@ -5,7 +5,7 @@ import pytest
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import docx_bytes, login, make_user
 from suiqian.divisions.models import Division
-from suiqian.notices import services
+from suiqian.notices import documents
 
 COMPLIANT = ["第一条 随迁子女入学以居住证为主要依据。", "第二条 父母一方持有本县居住证，且在本县居住满半年，即可申请入学。",
              "第三条 全面落实公民同招，民办学校报名人数超过招生计划的，实行电脑随机录取。"]
@@ -18,26 +18,26 @@ def unit(code):
 
 
 @pytest.fixture
-def rules_requirement(seeded_notices):
+def enrollment_rules_requirement(seeded_notices):
     return seeded_notices["晋市教基函字(2021)25号"].requirements.get(document_type="enrollment_rules")
 
 
 def upload(requirement, code, paragraphs):
     user = make_user(code, username=f"uploader{code}")
-    return services.submit_document(Scope.of(user), user, requirement, unit(code), docx_bytes(*paragraphs), "细则.docx")
+    return documents.submit_document(Scope.of(user), user, requirement, unit(code), docx_bytes(*paragraphs), "细则.docx")
 
 
-def test_findings_are_stored_when_the_rules_arrive(rules_requirement):
-    strict = upload(rules_requirement, "140525", STRICT)
+def test_findings_are_stored_when_the_rules_arrive(enrollment_rules_requirement):
+    strict = upload(enrollment_rules_requirement, "140525", STRICT)
     assert {f["code"] for f in strict.findings} >= {"BOTH_PARENTS_REQUIRED", "SOCIAL_INSURANCE_YEARS_EXCEEDS",
                                                     "FAMILY_PLANNING_PROOF"}
-    assert upload(rules_requirement, "140521", COMPLIANT).findings == []
+    assert upload(enrollment_rules_requirement, "140521", COMPLIANT).findings == []
 
 
-def test_the_city_sees_the_county_that_differs(client, rules_requirement, city_user, county_user):
-    upload(rules_requirement, "140521", COMPLIANT)
-    upload(rules_requirement, "140522", COMPLIANT)
-    upload(rules_requirement, "140525", STRICT)
+def test_the_city_sees_the_county_that_differs(client, enrollment_rules_requirement, city_user, county_user):
+    upload(enrollment_rules_requirement, "140521", COMPLIANT)
+    upload(enrollment_rules_requirement, "140522", COMPLIANT)
+    upload(enrollment_rules_requirement, "140525", STRICT)
     client.force_login(city_user)
     response = client.get("/policies/consistency/140500/")
     table = response.context["result"].table
@@ -56,10 +56,10 @@ def test_the_city_sees_the_county_that_differs(client, rules_requirement, city_u
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_review_page_highlights_the_findings(page, live_server, rules_requirement, city_user):
-    upload(rules_requirement, "140525", STRICT)
+def test_the_review_page_highlights_the_findings(page, live_server, enrollment_rules_requirement, city_user):
+    upload(enrollment_rules_requirement, "140525", STRICT)
     login(page, live_server, city_user.username)
-    page.goto(f"{live_server.url}/requirements/{rules_requirement.pk}/140525/")
+    page.goto(f"{live_server.url}/requirements/{enrollment_rules_requirement.pk}/140525/")
     marks = page.locator("#document mark.finding")
     assert marks.count() >= 2
     texts = [marks.nth(i).inner_text() for i in range(marks.count())]
@@ -81,11 +81,11 @@ COMPLIANT_WITH_RENTAL = ["第一条 父母一方持有本县居住证，即可�
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_consistency_page_never_reds_the_compliant_county(page, live_server, rules_requirement, city_user,
+def test_the_consistency_page_never_reds_the_compliant_county(page, live_server, enrollment_rules_requirement, city_user,
                                                                tmp_path):
-    upload(rules_requirement, "140521", COMPLIANT_WITH_RENTAL)
-    upload(rules_requirement, "140522", STRICTER)
-    upload(rules_requirement, "140525", STRICTER)
+    upload(enrollment_rules_requirement, "140521", COMPLIANT_WITH_RENTAL)
+    upload(enrollment_rules_requirement, "140522", STRICTER)
+    upload(enrollment_rules_requirement, "140525", STRICTER)
     login(page, live_server, city_user.username)
     page.goto(f"{live_server.url}/policies/consistency/140500/")
     headers = [h.inner_text().split("\n")[0] for h in page.locator("#consistency thead th").all()]

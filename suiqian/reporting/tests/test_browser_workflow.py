@@ -26,10 +26,11 @@ def test_a_county_form_goes_from_draft_to_approved(page, live_server, summary_fo
     # A live validation message while typing: the total no longer matches 小学 + 初中.
     page.fill("#f-public_school_total", "801")
     page.wait_for_selector("#live-check >> text=公办学校就读人数：小学 + 初中 应等于 合计")
-    assert "error" in page.get_attribute("#mark-public_school_total", "class")
+    # The cell marks arrive out of band beside the message and may settle a moment later: wait, don't race.
+    page.wait_for_selector("#mark-public_school_total.error", state="attached", timeout=5000)
     page.fill("#f-public_school_total", "800")
     page.wait_for_selector("#live-check >> text=校验通过")
-    assert "error" not in page.get_attribute("#mark-public_school_total", "class")
+    page.wait_for_selector("#mark-public_school_total:not(.error)", state="attached", timeout=5000)
     page.click("#save")
     page.wait_for_selector("text=已保存草稿")
     page.click("#submit")

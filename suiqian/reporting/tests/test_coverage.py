@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import client_for
 from suiqian.divisions.models import Division
-from suiqian.reporting.queries import indicator_tables, rollups
+from suiqian.reporting.rankings import indicator_tables, rollups
 
 
 @pytest.fixture

@@ -11,15 +11,8 @@ from openpyxl.utils import coordinate_to_tuple
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.external_link.external import ExternalBook, ExternalLink
 
-from suiqian.reporting.excel import (
-    MAX_UPLOAD_BYTES,
-    SHEET_TITLE,
-    CellProblem,
-    WorkbookError,
-    cell_address,
-    read_form_workbook,
-    render_form_workbook,
-)
+from suiqian.reporting.excel import SHEET_TITLE, cell_address, render_form_workbook
+from suiqian.reporting.excel_import import MAX_UPLOAD_BYTES, CellProblem, WorkbookError, read_form_workbook
 from suiqian.reporting.formspec import FORMS_DIR, read_form_file
 
 CORRUPT = "文件已损坏或不是 Excel 文件（.xlsx / .xls）"

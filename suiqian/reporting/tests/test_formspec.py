@@ -23,7 +23,7 @@ def test_the_shipped_form_is_attachment_3():
     assert len(spec.fields) == 19
     assert [c.text for c in spec.cells if c.number] == ["1", "2", "3", "3", "4"]  # the paper's numbering
     assert {f.code for f in spec.fields_at("county")} == {f.code for f in spec.fields} - {
-        "county_total", "rules_reviewed", "rules_unreviewed"}
+        "county_total", "enrollment_rules_reviewed", "enrollment_rules_unreviewed"}
     groups = {g["code"]: g for g in spec.groups}
     assert "assumption" in groups["new_places_migrant"]
 

@@ -10,7 +10,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.conftest import client_for, county_values, make_user
 from suiqian.divisions.models import Division
 from suiqian.reporting import services
-from suiqian.reporting.queries import indicator_table, rollup
+from suiqian.reporting.rankings import indicator_table, rollup
 
 JINCHENG_COUNTIES = ["140502", "140521", "140522", "140524", "140525", "140581"]
 
@@ -53,8 +53,8 @@ def test_the_province_rollup_sums_its_cities(summary_form, province_user):
     cities = {"140500": 2, "140100": 3}
     for city_code, scale in cities.items():
         filler = make_user(city_code, username=f"c{city_code}")
-        values = {**county_values(scale), "rules_reviewed": "5", "rules_unreviewed": "1"}
-        values["rules_reviewed"] = str(Division.objects.filter(parent=unit(city_code)).current().count() - 1)
+        values = {**county_values(scale), "enrollment_rules_reviewed": "5", "enrollment_rules_unreviewed": "1"}
+        values["enrollment_rules_reviewed"] = str(Division.objects.filter(parent=unit(city_code)).current().count() - 1)
         report = services.save_values(Scope.of(filler), filler, summary_form, unit(city_code), values)
         services.submit_report(Scope.of(filler), filler, report, incomplete_reason="各县尚未审核，先报市级数")
         services.approve_report(Scope.of(province_user), province_user, report)
@@ -95,7 +95,7 @@ def test_2020_held_only_at_city_level_still_rolls_up_to_the_province(seeded, pro
 def test_last_years_value_drives_the_30_percent_warning(summary_form, seeded, county_user, city_user):
     # 晋城市 published 22396 migrant children in 2020; 2021's 10000 is a fall of more than 30 %.
     filler = make_user("140500", username="jc")
-    values = {**county_values(10), "rules_reviewed": "6", "rules_unreviewed": "0"}
+    values = {**county_values(10), "enrollment_rules_reviewed": "6", "enrollment_rules_unreviewed": "0"}
     report = services.save_values(Scope.of(filler), filler, summary_form, unit("140500"), values)
     from suiqian.reporting.queries import check_report
 
@@ -108,7 +108,7 @@ def test_last_years_value_drives_the_30_percent_warning(summary_form, seeded, co
 
 def city_report(form, values=None):
     filler = make_user("140500", username="jcfill")
-    values = values or {**county_values(3), "rules_reviewed": "6", "rules_unreviewed": "0"}
+    values = values or {**county_values(3), "enrollment_rules_reviewed": "6", "enrollment_rules_unreviewed": "0"}
     return filler, services.save_values(Scope.of(filler), filler, form, unit("140500"), values)
 
 
@@ -149,7 +149,7 @@ def test_the_form_page_asks_for_confirmation_and_a_reason(summary_form, client):
 def test_a_city_whose_counties_are_all_approved_submits_without_a_reason(summary_form, client):
     for i, code in enumerate(JINCHENG_COUNTIES, start=1):
         approve_county(summary_form, code, i)
-    filler, report = city_report(summary_form, {**county_values(21), "rules_reviewed": "6", "rules_unreviewed": "0"})
+    filler, report = city_report(summary_form, {**county_values(21), "enrollment_rules_reviewed": "6", "enrollment_rules_unreviewed": "0"})
     assert 'name="confirm_incomplete"' not in client_for(client, filler).get("/forms/summary-2021/140500/").content.decode()
     services.submit_report(Scope.of(filler), filler, report)
     report.refresh_from_db()

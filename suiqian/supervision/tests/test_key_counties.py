@@ -3,6 +3,7 @@ import pytest
 from suiqian.accounts.scope import Scope
 from suiqian.conftest import make_user
 from suiqian.divisions.models import Division
+from suiqian.notices import documents as notice_documents
 from suiqian.notices import services as notices
 from suiqian.notices.models import Requirement
 from suiqian.supervision import services
@@ -28,8 +29,8 @@ def test_a_plan_approved_by_the_province_is_filed(seeded_notices, province_user)
     plan_req = seeded_notices["晋教基函〔2021〕24号"].requirements.get(document_type="key_county_plan")
     status = {k.listing.unit.code: k for k in key_counties(Scope.of(province_user), 2021)}
     assert len(status) == 11 and not status["140212"].filed
-    s = notices.submit_document(Scope.of(datong), datong, plan_req, unit("140200"), "新荣区一县一案".encode(), "a.txt")
-    notices.review_document(Scope.of(province_user), province_user, s, approve=True)
+    s = notice_documents.submit_document(Scope.of(datong), datong, plan_req, unit("140200"), "新荣区一县一案".encode(), "a.txt")
+    notice_documents.review_document(Scope.of(province_user), province_user, s, approve=True)
     status = {k.listing.unit.code: k for k in key_counties(Scope.of(province_user), 2021)}
     assert status["140212"].filed and status["140212"].plans == [s]
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.lib.cli import add_scope_argument, scope_from_options, write_table
+from suiqian.accounts.cli import add_scope_argument, scope_from_options, write_table
 from suiqian.notices.queries import status_table, visible_notices
 
 

@@ -2,8 +2,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
+from suiqian.notices.deadlines import send_reminders
 from suiqian.notices.queries import today_in_china
-from suiqian.notices.services import send_reminders
 from suiqian.notices.tasks import send_reminders_task
 
 

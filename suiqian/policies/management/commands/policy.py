@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.lib.cli import add_scope_argument, scope_from_options
+from suiqian.accounts.cli import add_scope_argument, scope_from_options
 from suiqian.policies import ocr
 from suiqian.policies.checker import check_file, check_paragraphs
 from suiqian.policies.extraction import ExtractionError, NeedsRecognition

@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.lib.cli import add_scope_argument, scope_from_options, user_from_options
+from suiqian.accounts.cli import add_scope_argument, scope_from_options, user_from_options
 from suiqian.lib.tabular import Column, Table
-from suiqian.reporting import queries, services
+from suiqian.reporting import pages, queries, services
 from suiqian.reporting.excel import render_form_workbook
 from suiqian.reporting.models import FormDefinition
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         template.add_argument("-o", "--output", required=True)
         check = sub.add_parser("check", help="校验某单位及全部下级已填写的表，输出 CSV")
         check.add_argument("--form", required=True)
-        check.add_argument("--unit", default="140000")
+        check.add_argument("--unit", help="单位代码（默认：本单位；运维人员为区划树的顶层）")
         check.add_argument("--year", type=int)
         add_scope_argument(check)
         for name, text in (("export", "导出已填的表"), ("import", "从 Excel 导入")):
@@ -46,14 +46,14 @@ class Command(BaseCommand):
             return
         scope = scope_from_options(opts)
         try:
-            unit = scope.get_unit(opts["unit"], form.year)
+            unit = scope.get_unit(opts["unit"] or scope.default_unit().code, form.year)
         except Exception as e:
             raise CommandError(f"单位 {opts['unit']} 不存在或不在权限范围内") from e
         if action == "check":
             self._check(scope, form, unit)
             return
         if action == "export":
-            page = queries.form_page(scope, form, unit)
+            page = pages.form_page(scope, form, unit)
             values = {c.field.code: c.value for row in page.rows for c in row if c.field}
             Path(opts["output"]).write_bytes(render_form_workbook(form.parsed, values=values,
                                                                   unit_name=unit.bureau_name))
@@ -71,10 +71,8 @@ class Command(BaseCommand):
     def _import(self, scope, user, form, unit, path: Path):
         if not path.exists():
             raise CommandError(f"文件不存在：{path}")
-        if path.stat().st_size > services.MAX_UPLOAD_BYTES:
-            raise CommandError("文件超过 10 MB")
         try:
-            report = services.import_workbook(scope, user, form, unit, path.read_bytes(), path.name)
+            report = services.import_workbook(scope, user, form, unit, path, path.name)
         except services.ImportFailed as e:
             for p in e.problems:
                 self.stderr.write(f"{p.sheet}!{p.cell}\t{p.item}\t{p.message}")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suiqian.lib.cli import add_scope_argument, scope_from_options, user_from_options
+from suiqian.accounts.cli import add_scope_argument, scope_from_options, user_from_options
 from suiqian.rosters import detection, exports, jobs, partitions, queries, synthetic
 from suiqian.rosters.errors import RosterError, parse_term
 from suiqian.rosters.models import ImportJob

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from suiqian.reporting.services import ReferenceDataError, load_all_forms, load_reference_data
-from suiqian.notices.seed import load_seed_notices
+from suiqian.portal.seed import load_seed_notices
 from suiqian.notices.services import NoticeError
 from suiqian.supervision.services import KeyListError, load_key_lists
 

@@ -11,14 +11,13 @@ from django.db import transaction
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.lib.tabular import Column, Table
+from suiqian.notices import services
+from suiqian.notices.models import Notice
+from suiqian.notices.queries import CHINA
 from suiqian.reporting.excel import render_form_workbook
 from suiqian.reporting.models import FormDefinition
-from suiqian.reporting.queries import indicator_table
+from suiqian.reporting.rankings import indicator_table
 from suiqian.supervision.queries import key_listings
-
-from . import services
-from .models import Notice
-from .queries import CHINA
 
 SEED_FILE = Path(__file__).parent / "data" / "seed-2021.yaml"
 
@@ -27,10 +26,10 @@ def _unit(code: str) -> Division:
     return Division.objects.get(code=code, valid_to__isnull=True)
 
 
-def _attachment(name: str) -> tuple[str, bytes]:
+def _attachment(name: str, issuer: Division) -> tuple[str, bytes]:
     scope = Scope.system()
     if name == "attachment1":
-        table = indicator_table(scope, _unit("140000"), 2020)
+        table = indicator_table(scope, issuer, 2020)  # 附件1 ranks the cities under the issuing province
         return f"附件1 {table.title}.xlsx", table.as_table().to_xlsx()
     if name == "attachment2":
         rows = [[k.unit.parent.name, k.unit.name, k.unit.code] for k in key_listings(scope, 2021)]
@@ -75,7 +74,7 @@ def load_seed_notices(path: Path = SEED_FILE) -> int:
                 form=FormDefinition.objects.get(code=r["form"]) if r.get("form") else None,
                 units=_units_named(r["units"]) if r.get("units") else []) for r in entry["requirements"]]
             notice = services.create_notice(scope, None, issuer, requirements=specs,
-                                            attachments=[_attachment(a) for a in entry.get("attachments", [])],
+                                            attachments=[_attachment(a, issuer) for a in entry.get("attachments", [])],
                                             **common)
             services.publish_notice(scope, None, notice)
         Notice.objects.filter(pk=notice.pk).update(published_at=_published_at(entry["published"]))

@@ -2,10 +2,10 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from suiqian.accounts.services import create_demo_users
-from suiqian.edustats.demo import create_demo_statistics
-from suiqian.notices.demo import create_demo_documents
-from suiqian.reporting.demo import create_demo_reports
+from suiqian.portal.demo.documents import create_demo_documents
+from suiqian.portal.demo.reports import create_demo_reports
+from suiqian.portal.demo.statistics import create_demo_statistics
+from suiqian.portal.demo.users import create_demo_users
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 
-from . import services
-from .models import DocumentSubmission, Notice, Requirement
+from suiqian.notices import documents
+from suiqian.notices.models import DocumentSubmission, Notice, Requirement
 
 CHINA = ZoneInfo("Asia/Shanghai")
 COMPLIANT = """城区2021年随迁子女义务教育入学实施细则
@@ -26,16 +26,16 @@ def create_demo_documents(city_user) -> int:
     notice = Notice.objects.filter(wenhao="晋市教基函字(2021)25号").first()
     if notice is None:
         return 0
-    rules = notice.requirements.get(document_type=Requirement.DocumentType.ENROLLMENT_RULES)
+    enrollment_rules = notice.requirements.get(document_type=Requirement.DocumentType.ENROLLMENT_RULES)
     created = 0
     for code, text, day, approve in (("140502", COMPLIANT, 15, True), ("140521", STRICT, 21, None)):
         unit = Division.objects.get(code=code, valid_to__isnull=True)
-        if DocumentSubmission.objects.filter(requirement=rules, unit=unit).exists():
+        if DocumentSubmission.objects.filter(requirement=enrollment_rules, unit=unit).exists():
             continue
         at = dt.datetime(2021, 6, day, 16, 0, tzinfo=CHINA)
-        submission = services.submit_document(Scope.system(), None, rules, unit, text.encode("utf-8"),
+        submission = documents.submit_document(Scope.system(), None, enrollment_rules, unit, text.encode("utf-8"),
                                               f"{unit.name}随迁子女入学实施细则.txt", at=at)
         if approve:
-            services.review_document(Scope.of(city_user), city_user, submission, approve=True)
+            documents.review_document(Scope.of(city_user), city_user, submission, approve=True)
         created += 1
     return created

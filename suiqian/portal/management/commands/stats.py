@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from suiqian.edustats import commands as edu
-from suiqian.lib.cli import add_scope_argument, scope_from_options, write_table
+from suiqian.accounts.cli import add_scope_argument, scope_from_options, write_table
 from suiqian.reporting.models import Indicator
-from suiqian.reporting.queries import indicator_table
+from suiqian.reporting.rankings import indicator_table
 from suiqian.supervision.queries import REASONS, early_warnings, warnings_table
 
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         table = sub.add_parser("table", help="附件1：各下级单位随迁子女公办学校就读比例排名")
         table.add_argument("--year", type=int, required=True)
-        table.add_argument("--unit", default="140000", help="上级单位代码（默认 140000）")
+        table.add_argument("--unit", help="上级单位代码（默认：本单位；运维人员为区划树的顶层）")
         table.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         table.add_argument("--indicator", help="指标代码（默认：该年有数据的第一个指标）")
         table.add_argument("-o", "--output", help="输出文件（xlsx 必填；csv 默认输出到屏幕）")
@@ -34,10 +34,11 @@ class Command(BaseCommand):
         scope = scope_from_options(opts)
         if action == "warnings":
             return self._warnings(scope, opts)
+        code = opts["unit"] or scope.default_unit().code
         try:
-            unit = scope.get_unit(opts["unit"], opts["year"])
+            unit = scope.get_unit(code, opts["year"])
         except Exception as e:
-            raise CommandError(f"单位 {opts['unit']} 不存在或不在权限范围内") from e
+            raise CommandError(f"单位 {code} 不存在或不在权限范围内") from e
         indicator = None
         if opts["indicator"]:
             indicator = Indicator.objects.filter(code=opts["indicator"]).first()

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 
-from . import services
-from .models import FormDefinition, Report
+from suiqian.reporting import services
+from suiqian.reporting.models import FormDefinition, Report
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

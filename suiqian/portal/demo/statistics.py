@@ -8,8 +8,8 @@ from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 from suiqian.reporting.models import Report
 
-from . import services
-from .models import EduStatistics
+from suiqian.edustats import services
+from suiqian.edustats.models import EduStatistics
 
 ZEZHOU = {"migrant_children_primary": 2380, "migrant_children_junior": 1120,
           "migrant_worker_children_primary": 2142, "migrant_worker_children_junior": 1008,

@@ -1,8 +1,11 @@
 """Shared pieces of the management commands."""
 
+import sys
+
 from django.core.management.base import CommandError
 
-from suiqian.accounts.scope import Scope
+from .models import User
+from .scope import Scope
 
 
 def add_scope_argument(parser) -> None:
@@ -15,8 +18,6 @@ def user_from_options(options):
     username = options.get("as_user")
     if not username:
         return None
-    from suiqian.accounts.models import User
-
     try:
         return User.objects.get(username=username, is_active=True)
     except User.DoesNotExist as e:
@@ -31,8 +32,6 @@ def scope_from_options(options) -> Scope:
 
 def write_table(command, table, options) -> None:
     """Print a table as CSV, or write it to -o as CSV (UTF-8 with BOM, for Excel) or xlsx."""
-    import sys
-
     output, fmt = options.get("output"), options.get("format", "csv")
     if fmt == "xlsx":
         if not output:
