@@ -1,11 +1,11 @@
 """Finding a 身份证号 that a file lists twice, in memory that does not grow with the file.
 
 Each batch's keys (128 bits derived from the HMAC, as two 64-bit integers, with the row)
-go into one of `BUCKETS` buckets by their top bits; a bucket's buffered keys are spilled to
-a file of its own once they pass `SPILL_ROWS`. When the file has been read, the buckets are
-read back one at a time — a 128th of the keys — and grouped: every row whose key an earlier
+go into one of `BUCKETS` buckets by their top bits; once `BUFFER_ROWS` keys are buffered, each
+bucket's are spilled to a file of its own. When the file has been read, the buckets are read
+back one at a time — a sixty-fourth of the keys — and grouped: every row whose key an earlier
 row has is a duplicate of the first such row. A file of 14 million rows spills about 340 MB
-to disk and holds at most ~12 MB of keys in memory while reading, ~3 MB at the end.
+to disk and holds at most 12 MB of keys in memory while reading, ~5 MB at the end.
 
 128 bits, like the stored hash: two different children never share a key in practice. Only keyed
 hashes reach the disk, never a number.
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import polars as pl
 
-BUCKET_BITS = 7
+BUCKET_BITS = 6
 BUCKETS = 1 << BUCKET_BITS
-SPILL_ROWS = 4_000  # per bucket: 128 buckets × 4,000 keys × 24 bytes ≈ 12 MB buffered at most
+BUFFER_ROWS = 500_000  # 500,000 keys × 24 bytes = 12 MB buffered at most; then every bucket is spilled
 SCHEMA = {"k1": pl.UInt64, "k2": pl.UInt64, "row": pl.Int64}
 
 
@@ -35,7 +35,7 @@ class DuplicateFinder:
     def __init__(self, directory: Path | None = None):
         self.directory = Path(tempfile.mkdtemp(prefix="roster-keys-", dir=directory))
         self.buffers: list[list[pl.DataFrame]] = [[] for _ in range(BUCKETS)]
-        self.buffered = [0] * BUCKETS
+        self.buffered = 0
         self.files: list[list[Path]] = [[] for _ in range(BUCKETS)]
         self.set_aside_files: list[Path] = []
 
@@ -47,15 +47,17 @@ class DuplicateFinder:
         keys = keys.select(list(SCHEMA)).with_columns(bucket=bucket)
         for (bucket,), part in keys.partition_by("bucket", as_dict=True, include_key=False).items():
             self.buffers[bucket].append(part)
-            self.buffered[bucket] += part.height
-            if self.buffered[bucket] >= SPILL_ROWS:
-                self._spill(bucket)
+        self.buffered += keys.height
+        if self.buffered >= BUFFER_ROWS:
+            self._spill()
 
-    def _spill(self, bucket: int) -> None:
-        path = self.directory / f"{bucket}-{len(self.files[bucket])}.arrow"
-        pl.concat(self.buffers[bucket]).write_ipc(path)
-        self.files[bucket].append(path)
-        self.buffers[bucket], self.buffered[bucket] = [], 0
+    def _spill(self) -> None:
+        for bucket, parts in enumerate(self.buffers):
+            if parts:
+                path = self.directory / f"{bucket}-{len(self.files[bucket])}.arrow"
+                pl.concat(parts).write_ipc(path)
+                self.files[bucket].append(path)
+        self.buffers, self.buffered = [[] for _ in range(BUCKETS)], 0
 
     def duplicates(self) -> pl.DataFrame:
         """Every row that repeats an earlier row's number: row, duplicate_of (the first row with it)."""
@@ -67,8 +69,8 @@ class DuplicateFinder:
                 continue
             keys = pl.concat(parts)
             del parts
-            # Most buckets have no repeated key: find out cheaply before grouping.
-            keys = keys.filter(pl.struct("k1", "k2").is_duplicated())
+            # Most buckets have no repeated key: half a key finds the candidates cheaply, both halves decide.
+            keys = keys.filter(pl.col("k1").is_duplicated())
             if keys.is_empty():
                 continue
             repeated = (keys.with_columns(first=pl.col("row").min().over("k1", "k2"))

@@ -167,7 +167,7 @@ def test_duplicates_are_found_across_batches(operator, tmp_path, monkeypatch):
 
 def test_duplicates_are_found_when_the_keys_spill_to_disk(operator, tmp_path, monkeypatch):
     monkeypatch.setattr(reading, "BLOCK_BYTES", 400)
-    monkeypatch.setattr(duplicates, "SPILL_ROWS", 2)  # nearly every key goes through a bucket's file
+    monkeypatch.setattr(duplicates, "BUFFER_ROWS", 2)  # every batch's keys go through the buckets' files
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     rows = [child(n) for n in range(60)] + [child(7).moved(name="再一个"), child(41).moved(name="又一个")]
