@@ -5,6 +5,9 @@ Modules are found by reading their source, not importing it: a benchmark may imp
 models at the top, which only works in its own process after `bench.setup_django`.
 Each (module, database) pair runs as `python -m bench.<name> --db <db>` in turn; its output
 goes straight to ours. Exit status is 1 if any of them failed, 0 otherwise.
+
+BENCH_ONLY=rosters (or a comma-separated list of module names) runs only those modules;
+BENCH_DB=postgres (or sqlite) only that database.
 """
 
 from __future__ import annotations
@@ -48,12 +51,24 @@ def postgres_reachable() -> tuple[bool, str]:
 def main() -> int:
     started = time.perf_counter()
     modules = benchmark_modules()
+    only = [m.strip() for m in os.environ.get("BENCH_ONLY", "").split(",") if m.strip()]
+    if only:
+        unknown = sorted(set(only) - set(modules))
+        if unknown:
+            print(f"bench: BENCH_ONLY names no benchmark module: {', '.join(unknown)} (modules: {', '.join(modules)})")
+            return 1
+        modules = [m for m in modules if m in only]
     if not modules:
         print("bench: no benchmark modules found")
         return 0
     databases = list(DATABASES)
+    if os.environ.get("BENCH_DB"):
+        if os.environ["BENCH_DB"] not in DATABASES:
+            print(f"bench: BENCH_DB must be one of {', '.join(DATABASES)}")
+            return 1
+        databases = [os.environ["BENCH_DB"]]
     pg_ok, pg_status = postgres_reachable()
-    if not pg_ok:
+    if not pg_ok and "postgres" in databases:
         databases.remove("postgres")
         print(f"bench: PostgreSQL skipped ({PG_HOST}:{PG_PORT} not reachable: {pg_status})")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

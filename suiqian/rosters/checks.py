@@ -5,6 +5,7 @@ in Rust rather than 100,000 turns of a Python loop. Each rule first gives a yes/
 every row; only the rows with a "no" (a few in a hundred) get their reasons spelled out,
 joined with "；". The 身份证号 check digit follows stdnum's formula (see
 `identity.checksum_digit_expr`), and the wording for a bad number comes from stdnum.
+A number listed twice is found by `duplicates` once the whole file has been read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from . import identity
+from . import duplicates, identity
 from .columns import MAX_NAME, MAX_SCHOOL, SCHOOL_TYPES, SEXES, YES_NO
 from .models import SchoolType
 
@@ -166,71 +167,16 @@ GOOD_COLUMNS = ("row", "id_number", "id_hash", "unit_id", "name", "sex", "birth"
 
 @dataclass
 class CheckedBatch:
-    good: pl.DataFrame  # typed columns, `id_hash` (hex) and `key`
+    good: pl.DataFrame  # typed columns and `id_hash` (hex)
     bad: pl.DataFrame  # row, id_number, name, unit_code, reason
+    keys: pl.DataFrame  # k1, k2, row: the hash of every usable 身份证号, good row or bad, for `duplicates`
 
 
-def check_batch(batch: pl.DataFrame, units: UnitTable, seen: SeenKeys) -> CheckedBatch:
+def check_batch(batch: pl.DataFrame, units: UnitTable) -> CheckedBatch:
+    """Every rule but one: a number the file lists twice is found once the whole file is read (`duplicates`)."""
     checked = normalized(batch, units).with_columns(id_hash=identity.hash_expr("id_number"))
-    checked = checked.with_columns(
-        key=pl.col("id_hash").str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64, strict=False))
-    first_seen = seen.check_and_add(checked["key"], checked["row"], checked["id_ok"])
-    checked = checked.with_columns(first_seen.alias("duplicate_of"))
-    ok = pl.col("ok") & pl.col("duplicate_of").is_null()
-    bad = spelled_out(checked.filter(~ok))
-    if bad.height:
-        repeated = pl.concat_str([pl.lit("身份证号与第 "), pl.col("duplicate_of").cast(pl.String), pl.lit(" 行重复")])
-        bad = bad.with_columns(reason=pl.concat_str([pl.col("reason").replace("", None), repeated],
-                                                    separator=REASON_SEPARATOR, ignore_nulls=True))
-    good = checked.select(*GOOD_COLUMNS, "ok", "duplicate_of").filter(ok).drop("ok", "duplicate_of")
-    return CheckedBatch(good, bad.select("row", "id_number", "name", "unit_code", "reason"))
-
-
-class SeenKeys:
-    """Keys of the 身份证号 seen so far in a file, for duplicates across batches, in bounded memory.
-
-    Sorted runs of (key, first row), merged as they grow (as a log-structured merge tree does),
-    so a file of 14 million rows keeps about 170 MB here rather than a Python set's gigabyte,
-    and each batch costs a binary search per run. The key is 64 bits of the HMAC: two
-    different children share one with a probability of about 10⁻⁵ in a national file.
-    """
-
-    def __init__(self):
-        self.runs: list[pl.DataFrame] = []
-
-    def check_and_add(self, keys: pl.Series, rows: pl.Series, usable: pl.Series) -> pl.Series:
-        """For each row, the earlier row with the same key (null if none, or if the number is unusable).
-
-        The work is done on the batch's keys in sorted order (binary searches over sorted probes
-        walk memory forwards, four times faster), then put back in the rows' order.
-        """
-        keys = pl.select(pl.when(usable).then(keys)).to_series()
-        order = keys.arg_sort(nulls_last=True)
-        sorted_keys, sorted_rows = keys.gather(order), rows.gather(order)
-        earlier = self._earlier_rows(sorted_keys)
-        # Equal keys within the batch sit side by side now; the first keeps, the next point to it.
-        repeated_here = (sorted_keys == sorted_keys.shift(1)).fill_null(False)
-        if repeated_here.any():
-            first_row = pl.select(pl.when(~repeated_here).then(sorted_rows).forward_fill()).to_series()
-            earlier = earlier.fill_null(pl.select(pl.when(repeated_here).then(first_row)).to_series())
-        fresh = sorted_keys.is_not_null() & earlier.is_null()
-        self._add(pl.DataFrame({"key": sorted_keys.filter(fresh), "row": sorted_rows.filter(fresh)}))
-        in_row_order = pl.repeat(None, len(keys), dtype=pl.Int64, eager=True).scatter(order, earlier)
-        return in_row_order.alias("duplicate_of")
-
-    def _earlier_rows(self, sorted_keys: pl.Series) -> pl.Series:
-        found = pl.repeat(None, len(sorted_keys), dtype=pl.Int64, eager=True)
-        for run in self.runs:
-            run_keys = run["key"]
-            at = run_keys.search_sorted(sorted_keys, side="left").cast(pl.Int64).clip(0, len(run_keys) - 1)
-            hit = (run_keys.gather(at) == sorted_keys).fill_null(False)
-            found = found.fill_null(pl.select(pl.when(hit).then(run["row"].gather(at))).to_series())
-        return found
-
-    def _add(self, run: pl.DataFrame) -> None:
-        if run.is_empty():
-            return
-        self.runs.append(run)
-        while len(self.runs) > 1 and self.runs[-2].height <= self.runs[-1].height * 2:
-            newer, older = self.runs.pop(), self.runs.pop()
-            self.runs.append(older.merge_sorted(newer, key="key"))
+    keys = checked.filter(pl.col("id_ok")).select(*duplicates.key_columns(pl.col("id_hash")), "row")
+    bad = checked.filter(~pl.col("ok"))
+    bad = spelled_out(bad) if bad.height else bad.with_columns(reason=pl.lit(None, pl.String))
+    good = checked.select(*GOOD_COLUMNS, "ok").filter(pl.col("ok")).drop("ok")
+    return CheckedBatch(good, bad.select("row", "id_number", "name", "unit_code", "reason"), keys)

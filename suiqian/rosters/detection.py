@@ -99,6 +99,7 @@ def detect(term_text: str, *, user=None, run: DetectionRun | None = None) -> Det
         partitions.term_lock(term.previous)
         partitions.term_lock(term)
         _fresh_statistics(term)
+        _enough_memory()
         sql = _DetectionSql(term)
         try:
             sql.find_leavers()
@@ -124,6 +125,14 @@ def detect(term_text: str, *, user=None, run: DetectionRun | None = None) -> Det
     else:
         DetectionRun.objects.filter(pk=run.pk).update(**values)
     return DetectionResult(term, opened, closed, transfers, missing, seconds)
+
+
+def _enough_memory() -> None:
+    """The anti-join hashes the term's (child, county) pairs: ~70 MB for a million children. With the
+    default 4 MB PostgreSQL splits the hash into batches written to disk and read back."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
 def _fresh_statistics(term: Term) -> None:
@@ -242,10 +251,12 @@ class _DetectionSql:
             f"l.grade, %s, %s, %s FROM rosters_leavers l "
             f"WHERE l.unit_id IN (SELECT r.unit_id FROM {self.roster} r WHERE {self.current('r')}) "
             f"AND NOT EXISTS (SELECT 1 FROM rosters_found f WHERE f.id_hash = l.id_hash) "
-            f"AND NOT EXISTS (SELECT 1 FROM {self.case} k WHERE k.term = %s AND k.id_hash = l.id_hash) "
             f"AND NOT EXISTS (SELECT 1 FROM rosters_leavers l2 WHERE l2.id_hash = l.id_hash "
-            f"AND l2.unit_id < l.unit_id)",
-            [self.term.code, CaseStatus.CHECKING, now, now, self.term.code, self.term.code])
+            f"AND l2.unit_id < l.unit_id) "
+            # A child with a case of this term already (open or closed) keeps it. Not NOT EXISTS over the
+            # cases: planned while the table is empty, that rescans it for every row it grows by (quadratic).
+            f"ON CONFLICT (term, id_hash) DO NOTHING",
+            [self.term.code, CaseStatus.CHECKING, now, now, self.term.code])
         return max(opened, 0)
 
     def drop(self) -> None:

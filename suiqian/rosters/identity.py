@@ -61,15 +61,8 @@ def _hmac_hex(numbers: pl.Series) -> pl.Series:
                       for n in numbers.to_list()], dtype=pl.String)
 
 
-def mask(number: str) -> str:
-    """140502********1234: the first 6 (place) and last 4 digits, nothing of the birth date."""
-    number = normalize_id(number)
-    if len(number) < 10:
-        return MASK_STARS
-    return number[:6] + MASK_STARS + number[-4:]
-
-
 def mask_expr(column: str) -> pl.Expr:
+    """140502********1234: the first 6 (place) and last 4 digits, nothing of the birth date."""
     col = pl.col(column)
     return (pl.when(col.str.len_chars() >= 10)
             .then(pl.concat_str([col.str.slice(0, 6), pl.lit(MASK_STARS), col.str.slice(-4, 4)]))

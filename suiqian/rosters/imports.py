@@ -7,32 +7,29 @@ replacing a roster is atomic and a failed import changes nothing. `jobs` queues 
 
 from __future__ import annotations
 
-import csv
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from suiqian.accounts import audit
 from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
-from suiqian.lib.tabular import neutralize
-
 from . import identity, partitions
-from .checks import REASON_SEPARATOR, SeenKeys, UnitTable, check_batch
+from .badrows import BadRows
+from .checks import UnitTable, check_batch
+from .duplicates import DuplicateFinder
 from .errors import NotAllowed, RosterError
 from .models import ImportJob, Roster, RosterEntry
 from .reading import Meter, RosterFileError, read_batches
 from .terms import Term
-from .writing import entry_frame, writer_for_connection
+from .writing import entry_frame, entry_id, row_of, writer_for_connection
 
 logger = logging.getLogger(__name__)
 
-BAD_ROWS_SAMPLE = 100
 BAD_ROWS_DIR = "rosters/bad-rows"
 
 
@@ -63,47 +60,6 @@ def unit_table(scope: Scope, term: Term, within: Division | None) -> UnitTable:
     return UnitTable.of(list(unique.values()))
 
 
-@dataclass
-class _BadRows:
-    """Bad rows as the importer gets them back: row number, masked number, name, county, reasons."""
-
-    path: Path
-    count: int = 0
-    sample: list = field(default_factory=list)
-    reasons: dict = field(default_factory=dict)  # each kind of error → rows with it
-    _file: object = None
-
-    HEADER = ("行号", "身份证号（已隐去部分）", "姓名", "县区代码", "错误原因")
-
-    def add(self, bad: pl.DataFrame) -> None:
-        if bad.is_empty():
-            return
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._file)
-            self._writer.writerow(self.HEADER)
-        rows = bad.select("row", identity.mask_expr("id_number").fill_null(""), pl.col("name").fill_null(""),
-                          pl.col("unit_code").fill_null(""), "reason").rows()
-        self._writer.writerows([[neutralize(v) for v in row] for row in rows])
-        self.count += len(rows)
-        # A row's reasons are joined by "；"; "与第 N 行重复" names a row, so it is counted as one kind.
-        kinds = (bad.select(pl.col("reason").str.split(REASON_SEPARATOR).alias("kind")).explode("kind")
-                 .with_columns(pl.col("kind").str.replace(r"^身份证号与第 \d+ 行重复$", "身份证号与前面的行重复"))
-                 .group_by("kind").len())
-        for kind, n in kinds.iter_rows():
-            if kind:
-                self.reasons[kind] = self.reasons.get(kind, 0) + n
-        room = BAD_ROWS_SAMPLE - len(self.sample)
-        if room > 0:
-            self.sample.extend([row, masked, reason] for row, masked, _, _, reason in rows[:room])
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
 class _Import:
     def __init__(self, job: ImportJob, scope: Scope, path: Path, opener, progress):
         self.job = job
@@ -115,12 +71,14 @@ class _Import:
         self.progress = progress
         self.term = Term.parse(job.term)
         self.stop_on_error = job.on_error == ImportJob.OnError.STOP
-        self.seen = SeenKeys()
+        self.duplicates = DuplicateFinder()
         self.rosters: dict[int, Roster] = {}  # unit id → staging roster
         self.roster_ids: dict[int, int] = {}
         self.roster_rows: dict[int, int] = {}
-        self.bad = _BadRows(media_path(f"{BAD_ROWS_DIR}/job-{job.pk}.csv"))
-        self.writer = writer_for_connection()
+        self.bad = BadRows(media_path(f"{BAD_ROWS_DIR}/job-{job.pk}.csv"))
+        self.table = (partitions.partition_name(self.term) if partitions.partitioned()
+                      else RosterEntry._meta.db_table)
+        self.writer = writer_for_connection(self.table)
         self._batch = None  # the transaction of the batch being written
 
     # -- the run --
@@ -144,6 +102,7 @@ class _Import:
             raise
         finally:
             self.bad.close()
+            self.duplicates.close()
 
     def _stream(self) -> None:
         """Read, check and prepare batch k+1 while the database stores batch k."""
@@ -167,19 +126,27 @@ class _Import:
         allowed = self.units.frame.filter(pl.col("denied").is_null())["unit_id"].to_list()
         rosters = Roster.objects.bulk_create(
             [Roster(term=self.term.code, unit_id=unit_id, job=self.job) for unit_id in allowed])
+        self.unit_codes = dict(self.units.frame.select("unit_id", "unit_code").iter_rows())
         self.rosters = {r.unit_id: r for r in rosters}
         self.roster_ids = {r.unit_id: r.pk for r in rosters}
 
     def _check(self, batch: pl.DataFrame) -> pl.DataFrame | None:
         job = self.job
-        checked = check_batch(batch, self.units, self.seen)
+        checked = check_batch(batch, self.units)
         self.bad.add(checked.bad)
+        self.duplicates.add(checked.keys)
         job.rows_read += batch.height
         job.rows_checked += batch.height
         job.rows_bad = self.bad.count
+        good = checked.good.with_columns(id_masked=identity.mask_expr("id_number"))
         if self.bad.count and self.stop_on_error:
-            return None  # nothing more is written; what was staged is discarded at the end
-        return checked.good.with_columns(id_masked=identity.mask_expr("id_number"))
+            # Nothing more is written (what was staged is discarded at the end), but a number listed
+            # twice is known only then, and the list of bad rows shows such a row's name and county.
+            self.duplicates.set_aside(good.select("row", pl.col("id_masked").alias("masked"), "name",
+                                                  pl.col("unit_id").replace_strict(self.unit_codes, default=None)
+                                                  .alias("unit_code")))
+            return None
+        return good
 
     def _prepare(self, good: pl.DataFrame | None):
         """The batch as the writer sends it (CSV bytes for COPY), and its row count."""
@@ -188,7 +155,7 @@ class _Import:
         good = good.with_columns(roster_id=pl.col("unit_id").replace_strict(self.roster_ids, default=None))
         for unit_id, n in good.group_by("unit_id").len().iter_rows():
             self.roster_rows[unit_id] = self.roster_rows.get(unit_id, 0) + n
-        return self.writer.prepare(entry_frame(good, self.term.code)), good.height
+        return self.writer.prepare(entry_frame(good, self.term.code, self.job.pk)), good.height
 
     def _send(self, prepared) -> int:
         """Start storing a batch. Each batch is its own transaction (a savepoint inside a caller's),
@@ -229,6 +196,7 @@ class _Import:
 
     def _finish(self) -> None:
         job = self.job
+        self._remove_duplicates()
         if self.bad.count and self.stop_on_error:
             discard_staging(job)
             raise RosterError(f"发现 {self.bad.count} 行有错误。按“有错误行则整份不导入”的选择，未导入任何数据；"
@@ -254,6 +222,32 @@ class _Import:
         audit.record(audit.Action.IMPORT, user=job.user, unit=job.unit, target=f"学籍名册 {self.term.label}",
                      detail={"job": job.pk, "rows": job.rows_written, "bad_rows": self.bad.count,
                              "units": job.units})
+
+    def _remove_duplicates(self) -> None:
+        """Rows whose number an earlier row has: listed as bad, and taken out of the staging rosters."""
+        duplicates = self.duplicates.duplicates()
+        if duplicates.is_empty():
+            return
+        ids = [entry_id(self.job.pk, row) for row in duplicates["row"].to_list()]
+        table = connection.ops.quote_name(self.table)
+        found = []
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), 10_000):
+                chunk = ids[start:start + 10_000]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"SELECT id, id_masked, name, roster_id FROM {table} WHERE id IN ({marks})", chunk)
+                found.extend(cursor.fetchall())
+                cursor.execute(f"DELETE FROM {table} WHERE id IN ({marks})", chunk)
+        unit_of = {roster_id: unit_id for unit_id, roster_id in self.roster_ids.items()}
+        for _, _, _, roster_id in found:
+            self.roster_rows[unit_of[roster_id]] -= 1
+        self.job.rows_written -= len(found)
+        written = pl.DataFrame([(row_of(i), masked, name, self.unit_codes[unit_of[roster_id]])
+                                for i, masked, name, roster_id in found],
+                               schema={"row": pl.Int64, "masked": pl.String, "name": pl.String,
+                                       "unit_code": pl.String}, orient="row")
+        written = pl.concat([written, self.duplicates.set_aside_rows(duplicates["row"].to_list())])
+        self.bad.add_duplicates(duplicates, written)
 
     def _fail(self, message: str) -> None:
         discard_staging(self.job)

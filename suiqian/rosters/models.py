@@ -113,7 +113,9 @@ class RosterEntry(models.Model):
     """A child on a roster. Written by COPY in bulk, so no foreign-key constraint checks each row
     (the roster is created by the same import just before) and the roster index is created per
     database in the migration (BRIN on PostgreSQL, where rows of a roster lie together). On
-    PostgreSQL the table is partitioned by term and has no primary key (see `partitions`)."""
+    PostgreSQL the table is partitioned by term and has no primary key (see `partitions`).
+    The id is given by the import: its job's id in the high 32 bits, the file's row in the low
+    ones (`writing.entry_id`)."""
 
     roster = models.ForeignKey(Roster, models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     # The roster's term again: on PostgreSQL the table is partitioned by it (see `partitions`).

@@ -1,8 +1,13 @@
 """Writing checked rows into the entries table as fast as each database allows.
 
-PostgreSQL gets COPY, fed as CSV that polars writes in Rust; psycopg's queued writer sends
-it from its own thread, so the next batch is read, checked and hashed while the server
-is still storing this one (see `EntryWriter.start` / `finish`). SQLite gets executemany.
+PostgreSQL gets COPY straight into the term's partition (no routing of each row), fed as
+CSV that polars writes in Rust; psycopg's queued writer sends it from its own thread, so
+the next batch is read, checked and hashed while the server is still storing this one
+(see `EntryWriter.start` / `finish`). SQLite gets executemany.
+
+An entry's id is its place in the import: the job's id in the high 32 bits, the file's row
+number in the low ones. It is unique without asking a sequence for each row (which cost
+PostgreSQL a third of its COPY time) and lets an import find a row it wrote again.
 """
 
 from __future__ import annotations
@@ -14,13 +19,27 @@ from django.db import connection
 
 from .models import ID_HASH_BYTES, RosterEntry
 
-COLUMNS = ("term", "roster_id", "id_hash", "id_masked", "name", "sex", "birth_date", "school", "school_type", "grade",
-           "migrant_worker")
+COLUMNS = ("id", "term", "roster_id", "id_hash", "id_masked", "name", "sex", "birth_date", "school", "school_type",
+           "grade", "migrant_worker")
 
 
-def entry_frame(good: pl.DataFrame, term: str) -> pl.DataFrame:
+ROW_BITS = 32
+FREE_TEXT = ("name", "school")
+CSV_SPECIAL = [",", '"', "\n", "\r"]
+
+
+def entry_id(job_id: int, row: int) -> int:
+    return (job_id << ROW_BITS) | row
+
+
+def row_of(entry: int) -> int:
+    return entry & ((1 << ROW_BITS) - 1)
+
+
+def entry_frame(good: pl.DataFrame, term: str, job_id: int) -> pl.DataFrame:
     """The rows as the table stores them, rows of one roster together (BRIN depends on that)."""
     return good.sort("roster_id").select(
+        (pl.lit(job_id << ROW_BITS, dtype=pl.Int64) + pl.col("row")).alias("id"),
         pl.lit(term).alias("term"),
         "roster_id",
         pl.col("id_hash"),  # 64 hex digits; the writer keeps the first 32 (16 bytes)
@@ -53,23 +72,32 @@ class EntryWriter:
 
 
 class PostgresCopyWriter(EntryWriter):
-    def __init__(self):
+    def __init__(self, table: str):
+        self.table = table
         self._copy_context = None
         self._cursor = None
 
     def prepare(self, frame: pl.DataFrame) -> io.BytesIO:
         data = io.BytesIO()
+        # Looking for a character that needs quoting costs a third of what quoting "as necessary" does.
+        # Only the names are free text: the other columns are digits, dates, 男/女 and the term.
+        plain = not frame.select(pl.any_horizontal(pl.col(c).str.contains_any(CSV_SPECIAL).any()
+                                                   for c in FREE_TEXT)).item()
         (frame.with_columns(pl.concat_str([pl.lit("\\x"), pl.col("id_hash").str.slice(0, 2 * ID_HASH_BYTES)])
                             .alias("id_hash"))
-         .write_csv(data, include_header=False, quote_style="necessary"))
+         .write_csv(data, include_header=False, quote_style="never" if plain else "necessary"))
         return data
 
     def start(self, data: io.BytesIO) -> None:
         from psycopg.copy import QueuedLibpqWriter
 
-        table = connection.ops.quote_name(RosterEntry._meta.db_table)
+        table = connection.ops.quote_name(self.table)
         self._cursor = connection.cursor()
         raw = self._cursor.cursor
+        # A batch goes to staging rosters that nothing reads: it need not wait for its WAL to reach the
+        # disk. The import's last transaction, which makes them current, does wait — and flushes all
+        # WAL before it. A crash before then loses staging rows that recovery discards anyway.
+        raw.execute("SET LOCAL synchronous_commit TO OFF")
         self._copy_context = raw.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)",
                                       writer=QueuedLibpqWriter(raw))
         copy = self._copy_context.__enter__()
@@ -111,5 +139,6 @@ class ExecutemanyWriter(EntryWriter):
         pass
 
 
-def writer_for_connection() -> EntryWriter:
-    return PostgresCopyWriter() if connection.vendor == "postgresql" else ExecutemanyWriter()
+def writer_for_connection(partition: str) -> EntryWriter:
+    """`partition`: the table of the term's entries on PostgreSQL (the one table on SQLite)."""
+    return PostgresCopyWriter(partition) if connection.vendor == "postgresql" else ExecutemanyWriter()

@@ -6,6 +6,7 @@ import hmac
 import io
 import json
 import random
+import tempfile
 
 import polars as pl
 import pytest
@@ -15,7 +16,8 @@ from django.db import connection
 from stdnum.cn import ric
 
 from suiqian.accounts.scope import Scope
-from suiqian.rosters import cases, checks, detection, errors, identity, imports, jobs, queries, reading
+from suiqian.rosters import cases, checks, detection, duplicates, errors, identity, imports, jobs, queries, reading
+from suiqian.rosters.columns import HEADER
 from suiqian.rosters.models import ImportJob, Roster, RosterEntry
 from suiqian.rosters.tests.conftest import unit
 from suiqian.rosters.tests.factories import child, import_rows, roster_text, write_roster
@@ -161,6 +163,60 @@ def test_duplicates_are_found_across_batches(operator, tmp_path, monkeypatch):
     job = import_rows(operator, None, tmp_path, rows, SPRING, on_error="skip")
     assert job.rows_written == 12
     assert job.bad_rows_sample == [[14, masked(child(3)), "身份证号与第 5 行重复"]]
+
+
+def test_duplicates_are_found_when_the_keys_spill_to_disk(operator, tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 400)
+    monkeypatch.setattr(duplicates, "BUFFER_ROWS", 2)  # every batch's keys go through the buckets' files
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    rows = [child(n) for n in range(60)] + [child(7).moved(name="再一个"), child(41).moved(name="又一个")]
+    job = import_rows(operator, None, tmp_path, rows, SPRING, on_error="skip")
+    assert job.status == ImportJob.Status.DONE
+    assert job.rows_written == 60 and job.rows_bad == 2
+    assert job.bad_rows_sample == [[62, masked(child(7)), "身份证号与第 9 行重复"],
+                                   [63, masked(child(41)), "身份证号与第 43 行重复"]]
+    assert job.bad_reasons == {"身份证号与前面的行重复": 2}
+    assert RosterEntry.objects.filter(name__in=["再一个", "又一个"]).count() == 0
+    assert Roster.objects.get(status=Roster.Status.CURRENT, unit__code="140525").rows == 60
+    assert not list((tmp_path / "tmp").iterdir())  # the spilled keys are gone
+
+
+def test_a_number_repeating_a_bad_row_is_bad_and_a_bad_row_repeating_one_says_both(operator, tmp_path):
+    first = child(1).moved(grade=10)  # bad, but its number is usable
+    again = child(1).moved(name="第二次")  # good in itself
+    third = child(2)
+    twice_bad = child(2).moved(school_type="公立")
+    job = import_rows(operator, None, tmp_path, [first, again, third, twice_bad], SPRING, on_error="skip")
+    reasons = {row: reason for row, _, reason in job.bad_rows_sample}
+    assert set(reasons) == {2, 3, 5}
+    assert reasons[3] == "身份证号与第 2 行重复"
+    assert reasons[5] == "学校类型应为 公办、民办 或 政府购买学位；身份证号与第 4 行重复"
+    assert job.rows_written == 1 and current_ids("140525") == {masked(third)}
+    listed = list(csv.reader(io.StringIO((settings.MEDIA_ROOT / job.bad_rows_file).read_text(encoding="utf-8-sig"))))
+    assert [r[0] for r in listed[1:]] == ["2", "3", "5"]
+    assert listed[2][1:] == [masked(again), "第二次", "140525", "身份证号与第 2 行重复"]
+
+
+def test_a_stopped_import_lists_duplicates_after_its_first_bad_row_too(operator, tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 300)
+    rows = [child(1), child(2).moved(grade=10)] + [child(n) for n in range(3, 12)] + [child(5).moved(name="重名")]
+    job = import_rows(operator, None, tmp_path, rows, SPRING)
+    assert job.status == ImportJob.Status.FAILED and "发现 2 行有错误" in job.message
+    assert job.rows_written == 0 and not RosterEntry.objects.exists()
+    listed = list(csv.reader(io.StringIO((settings.MEDIA_ROOT / job.bad_rows_file).read_text(encoding="utf-8-sig"))))
+    assert listed[2] == ["13", masked(child(5)), "重名", "140525", "身份证号与第 6 行重复"]
+
+
+def test_a_school_with_commas_and_quotes_is_stored_as_written(operator, tmp_path):
+    plain, odd = child(1), child(2, school='泽州县"希望",第一小学')
+    path = tmp_path / "quoted.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([HEADER, plain.row(), odd.row()])
+    job = jobs.import_file(operator, None, path, SPRING)
+    assert job.status == ImportJob.Status.DONE, (job.message, job.bad_rows_sample)
+    assert RosterEntry.objects.get(id_masked=masked(odd)).school == '泽州县"希望",第一小学'
+    assert RosterEntry.objects.get(id_masked=masked(plain)).school == plain.school
 
 
 def test_gbk_bom_xlsx_and_xls_files_give_the_same_roster(operator, tmp_path):
