@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
+from django.db import connection
 
 BUCKET_BITS = 6
 BUCKETS = 1 << BUCKET_BITS
@@ -31,9 +32,24 @@ def key_columns(hex_hash: pl.Expr) -> list[pl.Expr]:
     return [hex_hash.hash(seed=1).alias("k1"), hex_hash.hash(seed=2).alias("k2")]
 
 
+def key_directory_prefix(job_id: int) -> str:
+    """The temp directory of one import's spilled keys is named after its database and job, so that the
+    recovery of a job whose worker died removes that job's keys and nothing of another import."""
+    database = Path(str(connection.settings_dict["NAME"])).name
+    return f"roster-keys-{database}-job{job_id}-"
+
+
+def remove_key_directories(job_id: int, directory: Path | None = None) -> int:
+    """Remove what a dead import of `job_id` left in the temp directory; the number of directories removed."""
+    found = list(Path(directory or tempfile.gettempdir()).glob(key_directory_prefix(job_id) + "*"))
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(found)
+
+
 class DuplicateFinder:
-    def __init__(self, directory: Path | None = None):
-        self.directory = Path(tempfile.mkdtemp(prefix="roster-keys-", dir=directory))
+    def __init__(self, job_id: int, directory: Path | None = None):
+        self.directory = Path(tempfile.mkdtemp(prefix=key_directory_prefix(job_id), dir=directory))
         self.buffers: list[list[pl.DataFrame]] = [[] for _ in range(BUCKETS)]
         self.buffered = 0
         self.files: list[list[Path]] = [[] for _ in range(BUCKETS)]

@@ -71,7 +71,7 @@ class _Import:
         self.progress = progress
         self.term = Term.parse(job.term)
         self.stop_on_error = job.on_error == ImportJob.OnError.STOP
-        self.duplicates = DuplicateFinder()
+        self.duplicates = DuplicateFinder(job.pk)
         self.rosters: dict[int, Roster] = {}  # unit id → staging roster
         self.roster_ids: dict[int, int] = {}
         self.roster_rows: dict[int, int] = {}

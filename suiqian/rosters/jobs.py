@@ -21,6 +21,7 @@ from suiqian.accounts.scope import Scope
 from suiqian.divisions.models import Division
 
 from . import sealed
+from .duplicates import remove_key_directories
 from .errors import NotAllowed, RosterError, parse_term
 from .imports import discard_staging, media_path, run_import
 from .models import ImportJob, Roster
@@ -182,13 +183,14 @@ def _remove_upload(job: ImportJob) -> None:
 
 
 def recover_interrupted_imports(now: dt.datetime | None = None) -> int:
-    """Imports whose worker died lose their staging rows and their sealed upload, and say so;
-    uploads left waiting for a confirmation that never came expire; a sealed file without a
-    waiting job (its job row gone with a crash) is removed. Run before every import."""
+    """Imports whose worker died lose their staging rows, their sealed upload and the keys they spilled to the
+    temp directory, and say so; uploads left waiting for a confirmation that never came expire; a sealed file
+    without a waiting job (its job row gone with a crash) is removed. Run before every import."""
     now = now or timezone.now()
     stale = list(ImportJob.objects.filter(status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_JOB_AFTER))
     for job in stale:
         discard_staging(job)
+        remove_key_directories(job.pk)
         _end_job(job, ImportJob.Status.FAILED, "导入进程意外中断，未导入任何数据，请重新上传", now)
     for job in ImportJob.objects.filter(status=ImportJob.Status.CONFIRM, created_at__lt=now - UNCONFIRMED_TTL):
         _end_job(job, ImportJob.Status.CANCELLED, "上传后一天内未确认，已取消，未导入任何数据", now)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from suiqian.conftest import make_user
 from suiqian.divisions.models import Division
 from suiqian.ops import services as ops
 from suiqian.rosters import jobs, sealed, synthetic
+from suiqian.rosters.duplicates import key_directory_prefix
 from suiqian.rosters.models import ImportJob, Roster, RosterEntry
 from suiqian.rosters.terms import Term
 
@@ -120,11 +122,15 @@ def test_a_killed_import_leaves_no_plain_id_and_recovery_removes_its_upload(shan
     ops.backup(tmp_path / "backup")
     assert plain_ids_under(tmp_path / "backup", ids) == {}
 
+    spilled = list(Path(tempfile.gettempdir()).glob(key_directory_prefix(job.pk) + "*"))
+    assert spilled  # the dead import's keys (keyed hashes only) are still in the temp directory
+
     # The next import (or `suiqian roster recover`) finds the dead one once its heartbeat is stale.
     assert jobs.recover_interrupted_imports(timezone.now() + dt.timedelta(minutes=11)) == 1
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "意外中断" in job.message
     assert not jobs.media_path(job.upload).exists()
+    assert not any(path.exists() for path in spilled)
     assert not RosterEntry.objects.exists() and not Roster.objects.exists()
 
 
