@@ -246,3 +246,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The portable backup keeps datetimes to the microsecond (suiqian/ops/portable.py).
+SERIALIZATION_MODULES = {"json-exact": "suiqian.ops.portable"}

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, transaction
 
+from . import portable
 from .databases import connect, database_alias, outside_transaction, pg_args_env, pg_client, run_client, vendor
 from .inventory import installed_apps, migration_state, row_counts
 from .manifest import (ENGINE_NAMES, FORMAT, MANIFEST, MEDIA_FILE, NATIVE_FILE, PG_FILE, PORTABLE_EXCLUDE,
@@ -60,7 +61,7 @@ def _dump_portable(alias: str, path: Path) -> None:
     exclude = [e for e in PORTABLE_EXCLUDE if e.split(".")[0] in installed]
     # Our own UTF-8 stream: dumpdata's `-o x.gz` writes text in the locale's encoding.
     with gzip.open(path, "wb") as raw, io.TextIOWrapper(raw, encoding="utf-8") as stream:
-        call_command("dumpdata", natural_foreign=True, use_base_manager=True, exclude=exclude,
+        call_command("dumpdata", natural_foreign=True, use_base_manager=True, exclude=exclude, format=portable.FORMAT,
                      database=alias, stdout=stream, verbosity=0)
 
 
