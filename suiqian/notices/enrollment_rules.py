@@ -36,8 +36,9 @@ def package(requirement: Requirement, unit: Division) -> Package:
     package = Package(requirement, unit)
     if forwarded is None:
         return package
-    latest = document_status(forwarded, expected_units(forwarded))
-    for county in expected_units(forwarded):
+    counties = expected_units(forwarded)
+    latest = document_status(forwarded, counties)
+    for county in counties:
         package.counties.append(PackageEntry(county, latest.get(county.pk, (None, None, None))[1]))
     return package
 
@@ -148,9 +149,10 @@ def city_consistency(scope: Scope, city: Division) -> CityConsistency:
     if requirement is None:
         return result
     rows = []
-    for county in expected_units(requirement):
-        latest = (DocumentSubmission.objects.filter(requirement=requirement, unit=county)
-                  .order_by("-version").first())
+    counties = expected_units(requirement)
+    latest_of = document_status(requirement, counties)  # one query for every county's latest version
+    for county in counties:
+        latest = latest_of.get(county.pk, (None, None, None))[1]
         if latest is None:
             result.missing.append((county, "未报送"))
             continue
